@@ -1,0 +1,53 @@
+/*
+ * kconfig.h: the static configuration as the kernel sees it. tools/confgen reads a config file
+ * (examples/NAME.conf) and writes gen/config.h, a `struct kconfig` initializer; config.c includes it.
+ * The names below are the config file's words; one table serves the reader and the kernel.
+ */
+#ifndef KCONFIG_H
+#define KCONFIG_H
+
+#include "layout_record.h"
+
+/* What a task does once it has recursed to its depth: X(enum suffix, config word, what). */
+#define WORK_KINDS(X)                                                                              \
+	X(RECURSE, "recurse", "yield at the depth, as a well-behaved task does")                   \
+	X(WRITE_LO, "write-lo", "write its own excluded lo word, then yield")                     \
+	X(OVERFLOW, "overflow", "grow past its lo into the stack below, then yield")             \
+	X(WRITE_TEXT, "write-text", "write into the kernel's .text, then yield")                 \
+	X(FOREIGN_SP, "foreign-sp", "yield from a stack that is not its own")
+
+/* A kernel bug to build in on purpose (examples/violations/): X(enum suffix, config word, what). */
+#define KERNEL_FAULTS(X)                                                                           \
+	X(NONE, "none", "no fault: the kernel follows the design")                                 \
+	X(KSTACK_LO, "kstack-lo", "the kernel writes its own stack's excluded lo word")           \
+	X(CHAIN_GAP, "chain-gap", "stack_alloc leaves a gap between task 1 and task 2")           \
+	X(MID_UPDATE, "mid-update", "the kernel halts in the middle of a record update")          \
+	X(BOOT_STACK, "boot-stack", "the kernel halts back on the boot stack")
+
+#define KCONFIG_ENUM_WORK(name, word, text) WORK_##name,
+#define KCONFIG_ENUM_FAULT(name, word, text) FAULT_##name,
+enum work_kind { WORK_KINDS(KCONFIG_ENUM_WORK) WORK_COUNT };
+enum kernel_fault { KERNEL_FAULTS(KCONFIG_ENUM_FAULT) FAULT_COUNT };
+#undef KCONFIG_ENUM_WORK
+#undef KCONFIG_ENUM_FAULT
+
+#define KCONFIG_MAX_DEPTH 100000
+#define KCONFIG_MAX_SIZE  (8ULL << 30) /* the largest RAM the kernel supports */
+
+#ifndef __ASSEMBLER__
+struct task_config {
+	char name[LR_NAME_LEN]; /* NUL-terminated, at most LR_NAME_LEN - 1 characters */
+	uint64_t stack_size;     /* bytes, rounded up to STACK_ALIGN by stack_alloc */
+	uint32_t depth;          /* levels of recursion before the task yields */
+	uint32_t work;           /* enum work_kind */
+};
+
+struct kconfig {
+	const char *name;        /* the config file's name, for the boot log */
+	uint64_t kstack_size;
+	uint32_t fault;          /* enum kernel_fault */
+	uint32_t task_count;
+	struct task_config tasks[LR_MAX_TASKS];
+};
+#endif
+#endif

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""kqemu.py: boot the kernel in QEMU, wait for its ready line, dump its memory, quit.
+
+    tools/kqemu.py dump KERNEL.elf --mem 128M --elf build/dump.elf --raw build/dump.bin
+    tools/kqemu.py boot KERNEL.elf --mem 128M            (console only, then quit)
+
+Used by `make dump`, the tests and the benchmarks (import kqemu; with kqemu.Qemu(...) as q).
+QEMU runs in its own process group and is killed on every way out: success, error, timeout,
+Ctrl-C or SIGTERM. The console goes to --console (default: the dump's name with .console).
+Exit status: 0 done, 1 the kernel never printed its ready line (the console's last lines are
+shown), 2 QEMU could not be started or refused a command.
+"""
+import argparse
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+READY = b"KLAYOUT READY"
+HALTED = b"KLAYOUT HALTED"   # panic: the kernel stopped before its ready line
+
+
+class QemuError(Exception):
+    pass
+
+
+class NotReady(QemuError):
+    pass
+
+
+class Qemu:
+    """One QEMU virt machine running the kernel; a context manager that always reaps it."""
+
+    def __init__(self, kernel, mem="128M", gdb=False, console=None, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="kqemu-")
+        self.qmp_path = os.path.join(self.dir, "qmp.sock")
+        self.console_path = console
+        self.console = bytearray()
+        cmd = ["qemu-system-riscv64", "-machine", "virt", "-bios", "none", "-m", mem,
+               "-kernel", kernel, "-display", "none", "-monitor", "none", "-serial", "stdio",
+               "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path, "-nodefaults", *extra]
+        if gdb:
+            cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % gdb]
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            raise QemuError("cannot start qemu-system-riscv64: %s (run `make deps`)" % e)
+        self.sock = None
+        self.buf = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- console ----------------------------------------------------------------------------
+    def wait_ready(self, timeout=30.0):
+        """Reads the console until the ready line; NotReady with the last lines otherwise."""
+        deadline = time.monotonic() + timeout
+        while READY not in self.console:
+            if HALTED in self.console:
+                raise NotReady("the kernel halted before its ready line")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise NotReady("no ready line within %.0f s" % timeout)
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise NotReady("QEMU exited (status %s)" % self.proc.wait())
+                self.console += chunk
+        # The line is complete once its newline is in: what follows it is nothing.
+        while not self.console.rstrip(b"\r").endswith(b"\n"):
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if not r:
+                break
+            self.console += os.read(self.proc.stdout.fileno(), 65536)
+        return self.console.decode("utf-8", "replace")
+
+    def console_tail(self, n=15):
+        lines = self.console.decode("utf-8", "replace").replace("\r", "").splitlines()
+        return "\n".join(lines[-n:])
+
+    # ---- QMP --------------------------------------------------------------------------------
+    def qmp(self, command, **arguments):
+        if self.sock is None:
+            self._qmp_connect()
+        msg = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._qmp_read()
+            if "return" in reply:
+                return reply["return"]
+            if "error" in reply:
+                raise QemuError("QEMU refused %s: %s" % (command, reply["error"].get("desc")))
+
+    def _qmp_connect(self):
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(self.qmp_path)
+                break
+            except OSError:
+                self.sock.close()
+                self.sock = None
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise QemuError("cannot reach QEMU's QMP socket")
+                time.sleep(0.02)
+        self._qmp_read()                      # the greeting
+        self.qmp("qmp_capabilities")
+
+    def _qmp_read(self):
+        while b"\n" not in self.buf:
+            r, _, _ = select.select([self.sock], [], [], 60)
+            chunk = self.sock.recv(65536) if r else b""
+            if not chunk:
+                raise QemuError("QMP connection closed or silent")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        reply = json.loads(line)
+        return reply if "event" not in reply else self._qmp_read()
+
+    # ---- dumps ------------------------------------------------------------------------------
+    def ram_size(self):
+        return self.qmp("query-memory-size-summary")["base-memory"]
+
+    def dump(self, elf=None, raw=None, base=0x80000000):
+        """Stops the guest and writes an ELF core (dump-guest-memory) and/or raw RAM (pmemsave)
+        of the same moment. QEMU creates them mode 0400: old ones are removed first."""
+        self.qmp("stop")
+        for path in (elf, raw):
+            if path and os.path.lexists(path):
+                os.unlink(path)
+        if elf:
+            self.qmp("dump-guest-memory", paging=False, protocol="file:" + os.path.abspath(elf))
+        if raw:
+            self.qmp("pmemsave", val=base, size=self.ram_size(), filename=os.path.abspath(raw))
+
+    def close(self):
+        try:
+            if self.proc.poll() is None and self.sock is not None:
+                try:
+                    self.sock.sendall(b'{"execute": "quit"}\n')
+                    self.proc.wait(timeout=2)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+        finally:
+            if self.proc.poll() is None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+            if self.proc.stdout:
+                self.proc.stdout.close()
+            if self.sock:
+                self.sock.close()
+            if self.console_path:
+                with open(self.console_path, "wb") as f:
+                    f.write(self.console)
+            for name in os.listdir(self.dir):
+                os.unlink(os.path.join(self.dir, name))
+            os.rmdir(self.dir)
+
+
+def _raise_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("action", choices=["dump", "boot"])
+    ap.add_argument("kernel")
+    ap.add_argument("--mem", default="128M", help="guest RAM, as QEMU's -m (default 128M)")
+    ap.add_argument("--elf", help="write an ELF core here (dump-guest-memory)")
+    ap.add_argument("--raw", help="write raw RAM here (pmemsave)")
+    ap.add_argument("--console", help="save the console here")
+    ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for the ready line")
+    ap.add_argument("-q", "--quiet", action="store_true", help="do not echo the console")
+    a = ap.parse_args()
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    console = a.console or ((a.elf or a.raw) + ".console" if (a.elf or a.raw) else None)
+    try:
+        with Qemu(a.kernel, a.mem, console=console) as q:
+            try:
+                text = q.wait_ready(a.timeout)
+            except NotReady as e:
+                print("kqemu: %s; the console's last lines:\n%s" % (e, q.console_tail()),
+                      file=sys.stderr)
+                return 1
+            if not a.quiet:
+                sys.stdout.write(text.replace("\r", ""))
+            if a.action == "dump":
+                q.dump(elf=a.elf, raw=a.raw)
+    except QemuError as e:
+        print("kqemu: %s" % e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kqemu: interrupted; QEMU stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
