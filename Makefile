@@ -6,7 +6,8 @@
 #   make deps       install the Debian packages the project needs (only the missing ones)
 
 CONFIG   ?= examples/default.conf
-QEMU_MEM ?= 128M
+# An example may name its RAM in a comment line `# qemu-mem: 64M`; QEMU_MEM= overrides it.
+QEMU_MEM ?= $(or $(shell sed -n 's/^\# qemu-mem: *//p' $(CONFIG) 2>/dev/null),128M)
 BUILD    ?= build
 CROSS    ?= riscv64-unknown-elf-
 PYTHON   := /usr/bin/python3
@@ -81,8 +82,63 @@ $(H)/inspector: $(INSPECTOR_SRCS) | deps
 gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/layout_record.h include/memlayout.h
 	$(CC) -E -P -x c -Iinclude $< | sed -n 's/^ *//; /^$$/d; p' > $@
 
+# ---- running it --------------------------------------------------------------------------------
+run: $(K)/kernel.elf
+	@echo "QEMU console; quit with Ctrl-A X"
+	qemu-system-riscv64 -machine virt -bios none -m $(QEMU_MEM) -kernel $< -nographic
+
+debug: $(K)/kernel.elf host
+	tools/debug.sh $(K)/kernel.elf $(QEMU_MEM)
+
+# The gate: boot, dump at the ready line (ELF core and raw RAM of the same moment), check.
+dump: $(K)/kernel.elf | deps
+	$(PYTHON) tools/kqemu.py dump $(K)/kernel.elf --mem $(QEMU_MEM) --elf $(K)/dump.elf --raw $(K)/dump.bin -q
+
+check: dump host
+	$(H)/inspector check $(K)/dump.elf --elf $(K)/kernel.elf $(CHECK_FLAGS)
+
+demo: dump host
+	@echo "== $(CONFIG) at $(QEMU_MEM): the gate"
+	@$(H)/inspector check $(K)/dump.elf --elf $(K)/kernel.elf $(CHECK_FLAGS); rc=$$?; \
+	 echo; echo "== the layout, from the dump"; $(H)/inspector diagram $(K)/dump.elf --elf $(K)/kernel.elf; \
+	 echo; echo "== the stacks"; $(H)/inspector stacks $(K)/dump.elf; exit $$rc
+
+# ---- tests ---------------------------------------------------------------------------------------
+UNIT_CFLAGS = $(HOSTCFLAGS) -Itools -fsanitize=address,undefined -fno-sanitize-recover=all
+UNIT_TESTS  := $(H)/test_stack $(H)/test_fdt $(H)/test_config
+DTBS        := $(H)/dtb/virt-64M.dtb $(H)/dtb/virt-128M.dtb $(H)/dtb/virt-5G.dtb
+
+$(H)/test_stack: tests/unit/test_stack.c kernel/stack.c | deps
+$(H)/test_fdt: tests/unit/test_fdt.c kernel/platform/fdt.c | deps
+$(H)/test_config: tests/unit/test_config.c tools/config.c | deps
+$(UNIT_TESTS):
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
+
+# QEMU's own device trees, as the kernel receives them in a1.
+$(H)/dtb/virt-%.dtb: | deps
+	@mkdir -p $(@D)
+	qemu-system-riscv64 -machine virt,dumpdtb=$@ -m $* -bios none -display none 2>/dev/null
+
+test-unit: $(UNIT_TESTS) $(DTBS)
+	@for t in $(UNIT_TESTS); do DTB_DIR=$(H)/dtb $$t || exit 1; done
+
+test-boot: host | deps
+	$(PYTHON) tests/boot/test_boot.py
+
+test-gate: host | deps
+	$(PYTHON) tests/gate/test_gate.py
+
+test-large: host | deps
+	$(PYTHON) tests/gate/test_gate.py --large
+
+test: test-unit test-inspector test-boot test-gate test-gdb
+
 FORCE:
 -include $(shell find $(H) -name '*.d' 2>/dev/null)
 
 clean:
 	rm -rf build gdb-scripts/klayout/constants.py
+
+-include inspector/tests.mk
+-include tests/gdb/gdb.mk

@@ -9,7 +9,7 @@
 
 #include "memlayout.h"
 
-#define LR_MAGIC          0x44524f4359414c4bULL /* "KLAYORD" + 'D' read as a little-endian u64 */
+#define LR_MAGIC          0x44524f4359414c4bULL /* the bytes "KLAYCORD" read as a little-endian u64 */
 #define LR_VERSION        1
 #define LR_MAX_TASKS      64
 #define LR_MAX_VIOLATIONS 32

@@ -13,6 +13,7 @@ shown), 2 QEMU could not be started or refused a command.
 import argparse
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -146,6 +147,31 @@ class Qemu:
         if raw:
             self.qmp("pmemsave", val=base, size=self.ram_size(), filename=os.path.abspath(raw))
 
+    def dump_sparse(self, path, base=0x80000000):
+        """Writes raw RAM holding only what the inspector reads: the image and record at the
+        bottom and the stacks at the top (from the ready line's available=); the rest of the
+        file is a hole. A 5G guest then costs a few MiB of disk instead of 5 GiB."""
+        m = re.search(rb"KLAYOUT READY record=([0-9a-f]+) available=([0-9a-f]+)", self.console)
+        if not m:
+            raise QemuError("no ready line with record= and available=: cannot pick the pages")
+        record, available = int(m.group(1), 16), int(m.group(2), 16)
+        low_end = record + 0x10000             # the record's page and what follows it
+        size = self.ram_size()
+        self.qmp("stop")
+        if os.path.lexists(path):
+            os.unlink(path)
+        part = path + ".part"
+        with open(path, "wb") as out:
+            out.truncate(size)
+            for lo, hi in ((base, low_end), (available & ~0xfff, base + size)):
+                if os.path.lexists(part):
+                    os.unlink(part)
+                self.qmp("pmemsave", val=lo, size=hi - lo, filename=os.path.abspath(part))
+                with open(part, "rb") as f:
+                    out.seek(lo - base)
+                    out.write(f.read())
+                os.unlink(part)
+
     def close(self):
         try:
             if self.proc.poll() is None and self.sock is not None:
@@ -184,12 +210,14 @@ def main():
     ap.add_argument("--mem", default="128M", help="guest RAM, as QEMU's -m (default 128M)")
     ap.add_argument("--elf", help="write an ELF core here (dump-guest-memory)")
     ap.add_argument("--raw", help="write raw RAM here (pmemsave)")
+    ap.add_argument("--sparse", help="write raw RAM here, only the image and the stacks")
     ap.add_argument("--console", help="save the console here")
     ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for the ready line")
     ap.add_argument("-q", "--quiet", action="store_true", help="do not echo the console")
     a = ap.parse_args()
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    console = a.console or ((a.elf or a.raw) + ".console" if (a.elf or a.raw) else None)
+    out = a.elf or a.raw or a.sparse
+    console = a.console or (out + ".console" if out else None)
     try:
         with Qemu(a.kernel, a.mem, console=console) as q:
             try:
@@ -200,8 +228,10 @@ def main():
                 return 1
             if not a.quiet:
                 sys.stdout.write(text.replace("\r", ""))
-            if a.action == "dump":
+            if a.action == "dump" and (a.elf or a.raw):
                 q.dump(elf=a.elf, raw=a.raw)
+            if a.action == "dump" and a.sparse:
+                q.dump_sparse(a.sparse)
     except QemuError as e:
         print("kqemu: %s" % e, file=sys.stderr)
         return 2

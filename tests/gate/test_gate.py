@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""test_gate.py: the CI gate on every example config, as `make check` runs it.
+
+Each good example (examples/*.conf) must pass: boot, dump at the ready line, `inspector check
+--elf` exits 0. Each broken one (examples/violations/*.conf) must fail with exit status 1 and
+exactly the ids its `# expect:` line names. For the default config, the ELF core and the raw
+dump of the same moment must give the same verdict and the same diagram.
+--large runs the 4 GiB example only (full-size dumps: `make test-large`).
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kqemu  # noqa: E402
+
+INSPECTOR = os.path.join(ROOT, "build", "inspector")
+LARGE = {"ram-4g"}
+
+
+def directives(conf):
+    """The `# key: value` comment lines the tools read (docs/config.md)."""
+    d = {}
+    for line in open(conf):
+        if line.startswith("# ") and ":" in line:
+            key, _, value = line[2:].partition(":")
+            if key.strip() in ("qemu-mem", "expect", "inspector"):
+                d[key.strip()] = value.split()
+    return d
+
+
+def build(conf):
+    name = os.path.splitext(os.path.basename(conf))[0]
+    out = os.path.join("build", "ex", name)
+    subprocess.run(["make", "-s", "BUILD=" + out, "CONFIG=" + conf, out + "/kernel.elf"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, out)
+
+
+def gate(conf, raw=False):
+    """Boot, dump, check; returns (exit status, JSON report, build dir)."""
+    d = directives(conf)
+    out = build(conf)
+    mem = (d.get("qemu-mem") or ["128M"])[0]
+    elf, bin_ = os.path.join(out, "dump.elf"), os.path.join(out, "dump.bin")
+    with kqemu.Qemu(os.path.join(out, "kernel.elf"), mem,
+                    console=os.path.join(out, "console.log")) as q:
+        q.wait_ready(60)
+        q.dump(elf=elf, raw=bin_ if raw else None)
+    r = subprocess.run([INSPECTOR, "check", elf, "--elf", os.path.join(out, "kernel.elf"),
+                        "--format", "json"] + d.get("inspector", []),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        report = json.loads(r.stdout)
+    except ValueError:
+        raise AssertionError("no JSON from the inspector (exit %d): %s" % (r.returncode, r.stderr))
+    return r.returncode, report, out
+
+
+def failed_ids(report):
+    return sorted(c["id"] for c in report["checks"] if c["status"] == "fail")
+
+
+def check_good(conf):
+    rc, report, _ = gate(conf)
+    assert rc == 0, "exit %d, failed: %s" % (rc, " ".join(failed_ids(report)))
+
+
+def check_broken(conf):
+    want = sorted(directives(conf)["expect"])
+    rc, report, _ = gate(conf)
+    got = failed_ids(report)
+    assert rc == 1 and got == want, "exit %d with %s; expected exit 1 with %s" % (rc, got, want)
+
+
+def check_formats_agree(conf):
+    """The ELF core and the raw dump of one moment: same verdict, same diagram."""
+    rc, report, out = gate(conf, raw=True)
+    elf, raw = os.path.join(out, "dump.elf"), os.path.join(out, "dump.bin")
+    run = lambda *a: subprocess.run([INSPECTOR, *a], stdout=subprocess.PIPE, text=True)
+    c_elf, c_raw = run("check", elf), run("check", raw)
+    assert c_elf.returncode == c_raw.returncode == rc == 0, \
+        "verdicts differ: core %d, raw %d" % (c_elf.returncode, c_raw.returncode)
+    d_elf, d_raw = run("diagram", elf).stdout, run("diagram", raw).stdout
+    assert d_elf == d_raw and "High addresses" in d_elf, "the diagrams differ"
+    os.unlink(raw)
+
+
+def main():
+    large = "--large" in sys.argv
+    good = sorted(glob.glob(os.path.join(ROOT, "examples", "*.conf")))
+    broken = sorted(glob.glob(os.path.join(ROOT, "examples", "violations", "*.conf")))
+    name = lambda c: os.path.splitext(os.path.basename(c))[0]
+    cases = []
+    if large:
+        cases = [("gate " + os.path.relpath(c, ROOT), check_good, c) for c in good if name(c) in LARGE]
+    else:
+        cases += [("gate " + os.path.relpath(c, ROOT), check_good, c) for c in good if name(c) not in LARGE]
+        cases += [("gate " + os.path.relpath(c, ROOT), check_broken, c) for c in broken]
+        cases += [("core and raw agree", check_formats_agree, os.path.join(ROOT, "examples", "default.conf"))]
+    passed = failed = 0
+    for title, fn, conf in cases:
+        try:
+            fn(conf)
+            print("ok   %s" % title)
+            passed += 1
+        except (AssertionError, kqemu.QemuError, subprocess.CalledProcessError) as e:
+            print("FAIL %s: %s" % (title, e))
+            failed += 1
+        finally:
+            if large:
+                for f in glob.glob(os.path.join(ROOT, "build", "ex", name(conf), "dump.*")):
+                    os.unlink(f)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
