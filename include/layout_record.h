@@ -127,6 +127,7 @@ struct layout_record {
 _Static_assert(sizeof(struct lr_task) == 64, "lr_task layout");
 _Static_assert(sizeof(struct lr_violation) == 32, "lr_violation layout");
 _Static_assert(offsetof(struct layout_record, checksum) == 16, "record header layout");
+_Static_assert(offsetof(struct layout_record, generation) == 20, "generation follows checksum");
 _Static_assert(offsetof(struct layout_record, ram) == 64, "record ram offset");
 _Static_assert(offsetof(struct layout_record, tasks) == 296, "record tasks offset");
 _Static_assert(sizeof(struct layout_record) == 296 + 64 * 64 + 32 * 32, "record size");
@@ -147,15 +148,25 @@ static inline const char *lr_invariant_id(uint32_t inv)
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32): lib/crc32.c, built for kernel and host. */
 uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
 
-/* The checksum a record of r->size bytes should carry (the checksum field read as 0). */
-static inline uint32_t lr_checksum(const struct layout_record *r, size_t size)
+/*
+ * The checksum of a record of `size` bytes whose generation reads `generation` (the checksum
+ * field read as 0). The kernel passes the even generation it is about to publish, so a finished
+ * record verifies as it stands; readers use lr_checksum().
+ */
+static inline uint32_t lr_checksum_as(const struct layout_record *r, size_t size, uint32_t generation)
 {
-	static const uint8_t zero[4];
 	const uint8_t *p = (const uint8_t *)r;
 	const size_t at = offsetof(struct layout_record, checksum);
+	const uint8_t mid[8] = { 0, 0, 0, 0, (uint8_t)generation, (uint8_t)(generation >> 8),
+				 (uint8_t)(generation >> 16), (uint8_t)(generation >> 24) };
 	uint32_t crc = crc32_update(0, p, at);
-	crc = crc32_update(crc, zero, sizeof zero);
-	return crc32_update(crc, p + at + 4, size - at - 4);
+	crc = crc32_update(crc, mid, sizeof mid);
+	return crc32_update(crc, p + at + sizeof mid, size - at - sizeof mid);
+}
+
+static inline uint32_t lr_checksum(const struct layout_record *r, size_t size)
+{
+	return lr_checksum_as(r, size, r->generation);
 }
 
 /*

@@ -33,7 +33,7 @@ void record_end(void)
 {
 	struct layout_record *r = &layout_record;
 	barrier();
-	r->checksum = lr_checksum(r, sizeof *r);
+	r->checksum = lr_checksum_as(r, sizeof *r, r->generation + 1);
 	barrier();
 	r->generation++;
 }
