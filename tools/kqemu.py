@@ -11,6 +11,7 @@ Exit status: 0 done, 1 the kernel never printed its ready line (the console's la
 shown), 2 QEMU could not be started or refused a command.
 """
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -24,6 +25,12 @@ import time
 
 READY = b"KLAYOUT READY"
 HALTED = b"KLAYOUT HALTED"   # panic: the kernel stopped before its ready line
+
+
+def _die_with_parent():
+    """In the child before exec: QEMU gets SIGKILL if the harness itself is killed outright."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class QemuError(Exception):
@@ -49,7 +56,8 @@ class Qemu:
             cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % gdb]
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=_die_with_parent)
         except OSError as e:
             raise QemuError("cannot start qemu-system-riscv64: %s (run `make deps`)" % e)
         self.sock = None
