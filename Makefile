@@ -33,7 +33,7 @@ INSPECTOR_SRCS := $(wildcard inspector/*.c) lib/crc32.c lib/diagram.c
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo test test-unit test-boot \
-        test-gate test-gdb test-large bench clean help
+        test-gate test-gdb test-reader test-large bench clean help
 all: kernel host
 
 help:
@@ -78,17 +78,19 @@ $(H)/inspector: $(INSPECTOR_SRCS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -o $@ $(INSPECTOR_SRCS) $(ELF_LIBS)
 
-# GDB reads the record's constants from the C headers, through the preprocessor (never retyped).
+# GDB reads the record's constants from the C headers, through the preprocessor (never retyped):
+# everything up to the .in file's marker line is the headers' own output and is dropped.
 gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/layout_record.h include/memlayout.h
-	$(CC) -E -P -x c -Iinclude $< | sed -n 's/^ *//; /^$$/d; p' > $@
+	$(CC) -E -P -x c -D__ASSEMBLER__ -Iinclude $< -o $@.i
+	sed '1,/<!-- end-c-headers -->/d' $@.i > $@.tmp && rm -f $@.i && mv $@.tmp $@
 
 # ---- running it --------------------------------------------------------------------------------
 run: $(K)/kernel.elf
 	@echo "QEMU console; quit with Ctrl-A X"
 	qemu-system-riscv64 -machine virt -bios none -m $(QEMU_MEM) -kernel $< -nographic
 
-debug: $(K)/kernel.elf host
-	tools/debug.sh $(K)/kernel.elf $(QEMU_MEM)
+debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py | deps
+	$(PYTHON) gdb-scripts/debug.py $(K)/kernel.elf --mem $(QEMU_MEM)
 
 # The gate: boot, dump at the ready line (ELF core and raw RAM of the same moment), check.
 dump: $(K)/kernel.elf | deps
@@ -129,10 +131,20 @@ test-boot: host | deps
 test-gate: host | deps
 	$(PYTHON) tests/gate/test_gate.py
 
+test-gdb: host | deps
+	$(PYTHON) tests/gdb/run.py
+
+test-reader: host | deps
+	$(PYTHON) tests/reader/test_reader.py
+
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-boot test-gate test-gdb
+test: test-unit test-inspector test-boot test-gate test-reader test-gdb
+
+# ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
+bench: host | deps-bench
+	$(PYTHON) bench/run.py
 
 FORCE:
 -include $(shell find $(H) -name '*.d' 2>/dev/null)
@@ -141,4 +153,3 @@ clean:
 	rm -rf build gdb-scripts/klayout/constants.py
 
 -include inspector/tests.mk
--include tests/gdb/gdb.mk
