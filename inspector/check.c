@@ -1,0 +1,112 @@
+/*
+ * check.c: runs the invariants in LR_INVARIANTS order. The record's header comes first: if its
+ * magic, version or size are wrong nothing else in it can be trusted and the rest is skipped.
+ * Also here: the record's own checks and the violations the kernel recorded itself.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include "inspector.h"
+
+#define FIELD_ADDR(field) (RECORD_ADDR + offsetof(struct layout_record, field))
+
+int check_record(struct check_ctx *c)
+{
+	const struct layout_record *r = c->r;
+	char e[32], f[64];
+
+	if (r->magic != LR_MAGIC)
+		report_fail_hex(c->rep, LR_INV_RECORD_MAGIC, "record", FIELD_ADDR(magic), LR_MAGIC, r->magic);
+	report_pass(c->rep, LR_INV_RECORD_MAGIC);
+	if (r->version != LR_VERSION) {
+		snprintf(e, sizeof e, "%u", LR_VERSION);
+		snprintf(f, sizeof f, "%u", r->version);
+		report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_INSPECTOR, "record", FIELD_ADDR(version), e, f);
+	}
+	report_pass(c->rep, LR_INV_RECORD_VERSION);
+	if (r->size != sizeof *r) {
+		snprintf(e, sizeof e, "%zu", sizeof *r);
+		snprintf(f, sizeof f, "%u", r->size);
+		report_fail(c->rep, LR_INV_RECORD_SIZE, SOURCE_INSPECTOR, "record", FIELD_ADDR(size), e, f);
+	}
+	report_pass(c->rep, LR_INV_RECORD_SIZE);
+	if (record_header_ok(r) != 0)
+		return -1;
+
+	uint32_t crc = lr_checksum(r, r->size);
+	if (r->generation & 1) {
+		/* Mid-update the checksum is stale by design: record.generation says what happened. */
+		report_skip(c->rep, LR_INV_RECORD_CHECKSUM, "the record was being updated (odd generation)");
+	} else if (crc != r->checksum) {
+		snprintf(e, sizeof e, "0x%08x", crc);
+		snprintf(f, sizeof f, "0x%08x", r->checksum);
+		report_fail(c->rep, LR_INV_RECORD_CHECKSUM, SOURCE_INSPECTOR, "record", FIELD_ADDR(checksum), e, f);
+	}
+	report_pass(c->rep, LR_INV_RECORD_CHECKSUM);
+	if (r->generation & 1) {
+		snprintf(f, sizeof f, "%u: dump taken while the kernel was updating the record",
+			 r->generation);
+		report_fail(c->rep, LR_INV_RECORD_GENERATION, SOURCE_INSPECTOR, "record",
+			    FIELD_ADDR(generation), "an even generation", f);
+	}
+	report_pass(c->rep, LR_INV_RECORD_GENERATION);
+	return 0;
+}
+
+/* The region a kernel-recorded violation names: its owner, by task id. */
+static void kernel_owner(char *buf, size_t len, const struct layout_record *r, uint32_t owner)
+{
+	char name[LR_NAME_LEN + 1];
+	if (owner == 0) {
+		snprintf(buf, len, "kernel");
+		return;
+	}
+	for (uint32_t i = 0; i < record_task_count(r); i++)
+		if (r->tasks[i].id == owner) {
+			snprintf(buf, len, "task %u '%s'", owner, task_name(name, &r->tasks[i]));
+			return;
+		}
+	snprintf(buf, len, "task %u", owner);
+}
+
+/*
+ * What the kernel saw itself (stack.refused can only be seen by it): each kept entry under its
+ * own id. An id this reader does not know means the kernel is newer than the reader: reported
+ * as record.version, the invariant that says so.
+ */
+static void check_kernel_reported(struct check_ctx *c)
+{
+	const struct layout_record *r = c->r;
+	char region[48], e[24], f[64];
+
+	c->rep->kernel_seen = r->violation_count;
+	c->rep->kernel_kept = record_violations_kept(r);
+	for (uint32_t i = 0; i < c->rep->kernel_kept; i++) {
+		const struct lr_violation *v = &r->violations[i];
+		kernel_owner(region, sizeof region, r, v->owner);
+		if (v->invariant >= LR_INV_COUNT) {
+			snprintf(e, sizeof e, "an id below %u", (unsigned)LR_INV_COUNT);
+			snprintf(f, sizeof f, "unknown invariant %u", v->invariant);
+			report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_KERNEL, region, v->addr, e, f);
+			continue;
+		}
+		report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr, hex64(e, v->expected),
+			    hex64(f, v->found));
+	}
+	report_pass(c->rep, LR_INV_STACK_REFUSED);
+}
+
+void check_run(struct check_ctx *c)
+{
+	if (check_record(c) != 0) {
+		for (unsigned i = 0; i < LR_INV_COUNT; i++)
+			if (c->rep->status[i] == CHECK_NOT_RUN)
+				report_skip(c->rep, i, "the record header is not trusted");
+		return;
+	}
+	check_layout(c);
+	check_image(c);
+	check_stacks(c);
+	check_hart(c);
+	check_elf(c);
+	check_kernel_reported(c);
+}

@@ -1,0 +1,189 @@
+/*
+ * dump.c: opens a memory dump, tells an ELF core (QEMU dump-guest-memory) from a raw RAM image
+ * (QEMU pmemsave) by its content, and translates physical addresses into the mapping. The file
+ * is mapped, never read whole: a 4 GiB dump costs only the pages the checks touch.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libelf.h>
+#include "inspector.h"
+
+/*
+ * QEMU's target/riscv/arch_dump.c, struct riscv64_elf_prstatus: pad1[32], pr_pid, pad2[76],
+ * then pr_reg = pc, x1 (ra), x2 (sp), ... as 8-byte words.
+ */
+#define PRSTATUS_REGS 112
+#define PRSTATUS_PC   (PRSTATUS_REGS + 0)
+#define PRSTATUS_SP   (PRSTATUS_REGS + 2 * 8)
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* [lo, lo + len) inside [0, size) without overflowing. */
+static int within(uint64_t lo, uint64_t len, uint64_t size)
+{
+	return lo <= size && len <= size - lo;
+}
+
+static int dump_add_segment(struct dump *d, uint64_t paddr, uint64_t size, const uint8_t *bytes)
+{
+	if (d->nseg == DUMP_MAX_SEGMENTS)
+		return fail(d->path, "more than %d PT_LOAD segments", DUMP_MAX_SEGMENTS);
+	if (size && paddr + size - 1 < paddr)
+		return fail(d->path, "segment at physical 0x%lx wraps around the address space",
+			    (unsigned long)paddr);
+	d->seg[d->nseg++] = (struct dump_segment){ .paddr = paddr, .size = size, .bytes = bytes };
+	return 0;
+}
+
+/* Every NT_PRSTATUS of a PT_NOTE: the registers of one hart each. */
+static int dump_read_notes(struct dump *d, const GElf_Phdr *ph)
+{
+	Elf_Data *data = elf_getdata_rawchunk(d->elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
+	if (!data)
+		return fail_elf(d->path, "unreadable PT_NOTE at offset 0x%lx", (unsigned long)ph->p_offset);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+	while (off < data->d_size) {
+		size_t next = gelf_getnote(data, off, &nh, &name_off, &desc_off);
+		if (next == 0)
+			return fail(d->path, "corrupt note in PT_NOTE at offset 0x%lx",
+				    (unsigned long)(ph->p_offset + off));
+		const uint8_t *desc = (const uint8_t *)data->d_buf + desc_off;
+		const char *name = (const char *)data->d_buf + name_off;
+		if (nh.n_type == NT_PRSTATUS && nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 &&
+		    nh.n_descsz >= PRSTATUS_SP + 8 && d->nharts < DUMP_MAX_HARTS) {
+			d->hart_pc[d->nharts] = le64(desc + PRSTATUS_PC);
+			d->hart_sp[d->nharts] = le64(desc + PRSTATUS_SP);
+			d->nharts++;
+		}
+		off = next;
+	}
+	return 0;
+}
+
+static int dump_open_core(struct dump *d)
+{
+	const unsigned char *id = d->map;
+	/* Refuse what libelf would convert in place or what this reader cannot mean to read. */
+	if (d->map_size < sizeof(Elf64_Ehdr) || id[EI_CLASS] != ELFCLASS64 || id[EI_DATA] != ELFDATA2LSB)
+		return fail(d->path, "not a 64-bit little-endian ELF core (truncated or corrupt ELF header)");
+	elf_version(EV_CURRENT);
+	d->elf = elf_memory((char *)d->map, d->map_size);
+	if (!d->elf)
+		return fail_elf(d->path, "cannot read ELF");
+	GElf_Ehdr eh;
+	if (!gelf_getehdr(d->elf, &eh))
+		return fail_elf(d->path, "cannot read ELF header");
+	if (eh.e_type != ET_CORE)
+		return fail(d->path, "ELF file is not a core dump (e_type %u)", (unsigned)eh.e_type);
+	size_t phnum;
+	if (elf_getphdrnum(d->elf, &phnum) != 0)
+		return fail_elf(d->path, "cannot read program headers");
+	if (!within(eh.e_phoff, (uint64_t)phnum * sizeof(Elf64_Phdr), d->map_size))
+		return fail(d->path, "truncated program header table at offset 0x%lx",
+			    (unsigned long)eh.e_phoff);
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(d->elf, (int)i, &ph))
+			return fail_elf(d->path, "cannot read program header %zu", i);
+		if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
+			continue;
+		if (!within(ph.p_offset, ph.p_filesz, d->map_size))
+			return fail(d->path, "truncated %s at offset 0x%lx (0x%lx bytes, file has 0x%zx)",
+				    ph.p_type == PT_LOAD ? "PT_LOAD" : "PT_NOTE",
+				    (unsigned long)ph.p_offset, (unsigned long)ph.p_filesz, d->map_size);
+		int err = ph.p_type == PT_LOAD
+			? dump_add_segment(d, ph.p_paddr, ph.p_filesz, d->map + ph.p_offset)
+			: (eh.e_machine == EM_RISCV ? dump_read_notes(d, &ph) : 0);
+		if (err)
+			return err;
+	}
+	if (d->nseg == 0)
+		return fail(d->path, "ELF core without PT_LOAD segments");
+	return 0;
+}
+
+int dump_open(struct dump *d, const char *path, uint64_t raw_base)
+{
+	struct stat st;
+	memset(d, 0, sizeof *d);
+	d->path = path;
+	d->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->fd < 0)
+		return fail(path, "cannot open: %s", strerror(errno));
+	if (fstat(d->fd, &st) != 0)
+		return fail(path, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(path, "not a regular file");
+	if (st.st_size == 0)
+		return fail(path, "empty file");
+	if ((uint64_t)st.st_size > SIZE_MAX)
+		return fail(path, "too large to map");
+	d->map_size = (size_t)st.st_size;
+	/*
+	 * Private and writable so libelf may never fault on it; the fd is read-only, so no write
+	 * can reach the file. MAP_NORESERVE: nothing is committed for pages never written.
+	 */
+	d->map = mmap(NULL, d->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, d->fd, 0);
+	if (d->map == MAP_FAILED) {
+		d->map = NULL;
+		return fail(path, "cannot map: %s", strerror(errno));
+	}
+	if (d->map_size >= SELFMAG && memcmp(d->map, ELFMAG, SELFMAG) == 0) {
+		d->format = DUMP_ELF_CORE;
+		return dump_open_core(d);
+	}
+	d->format = DUMP_RAW;
+	return dump_add_segment(d, raw_base, d->map_size, d->map);
+}
+
+void dump_close(struct dump *d)
+{
+	if (d->elf)
+		elf_end(d->elf);
+	if (d->map)
+		munmap(d->map, d->map_size);
+	if (d->fd >= 0)
+		close(d->fd);
+	memset(d, 0, sizeof *d);
+}
+
+const struct dump_segment *dump_segment_at(const struct dump *d, uint64_t addr)
+{
+	for (size_t i = 0; i < d->nseg; i++)
+		if (addr >= d->seg[i].paddr && addr - d->seg[i].paddr < d->seg[i].size)
+			return &d->seg[i];
+	return NULL;
+}
+
+const uint8_t *dump_phys(const struct dump *d, uint64_t addr, uint64_t len)
+{
+	const struct dump_segment *s = dump_segment_at(d, addr);
+	if (!s || !within(addr - s->paddr, len, s->size))
+		return NULL;
+	return s->bytes + (addr - s->paddr);
+}
+
+int dump_read_u64(const struct dump *d, uint64_t addr, uint64_t *value)
+{
+	const uint8_t *p = dump_phys(d, addr, 8);
+	if (!p)
+		return -1;
+	*value = le64(p);
+	return 0;
+}
+
+const char *dump_format_name(const struct dump *d)
+{
+	return d->format == DUMP_ELF_CORE ? "elf-core" : "raw";
+}

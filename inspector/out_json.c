@@ -1,0 +1,159 @@
+/*
+ * out_json.c: `check --format json` and `stacks --format json`, schema klayout-inspector/1
+ * (docs/inspector-json.md). Addresses are "0x..." strings: JSON numbers lose 64-bit precision.
+ * Sizes and counts are numbers. Key order is fixed so the output can be diffed.
+ */
+#include <inttypes.h>
+#include "inspector.h"
+
+#define JSON_SCHEMA "klayout-inspector/1"
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void json_addr(FILE *out, uint64_t v)
+{
+	fprintf(out, "\"0x%016" PRIx64 "\"", v);
+}
+
+static void json_range(FILE *out, const char *name, struct lr_range g)
+{
+	fputs("{\"name\": ", out);
+	json_string(out, name);
+	fputs(", \"lo\": ", out);
+	json_addr(out, g.lo);
+	fputs(", \"hi\": ", out);
+	json_addr(out, g.hi);
+	fprintf(out, ", \"size\": %" PRIu64 "}", g.hi > g.lo ? g.hi - g.lo : 0);
+}
+
+static void json_stack(FILE *out, const struct stack_info *s)
+{
+	fputs("{\"owner\": ", out);
+	json_string(out, s->owner);
+	fprintf(out, ", \"id\": %u, \"name\": ", s->id);
+	json_string(out, s->name);
+	fputs(", \"lo\": ", out);
+	json_addr(out, s->range.lo);
+	fputs(", \"hi\": ", out);
+	json_addr(out, s->range.hi);
+	fprintf(out, ", \"size\": %" PRIu64 ", \"saved_sp\": ",
+		s->range.hi > s->range.lo ? s->range.hi - s->range.lo : 0);
+	json_addr(out, s->saved_sp);
+	fputs(", \"used\": ", out);
+	if (s->have_used)
+		fprintf(out, "%" PRIu64, s->used);
+	else
+		fputs("null", out);
+	if (s->have_paint)
+		fprintf(out, ", \"high_water\": %" PRIu64 ", \"headroom_pct\": %u", s->high_water,
+			stack_headroom_pct(s));
+	else
+		fputs(", \"high_water\": null, \"headroom_pct\": null", out);
+	fprintf(out, ", \"sentinel_ok\": %s}", s->sentinel_ok ? "true" : "false");
+}
+
+static void json_stacks(FILE *out, const struct stack_info *s, size_t n)
+{
+	fputs("  \"stacks\": [", out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n    " : "\n    ", out);
+		json_stack(out, &s[i]);
+	}
+	fputs(n ? "\n  ]" : "]", out);
+}
+
+static void json_violation(FILE *out, const struct violation *v)
+{
+	fputs("{\"id\": ", out);
+	json_string(out, invariant_id(v->inv));
+	fputs(", \"region\": ", out);
+	json_string(out, v->region);
+	fputs(", \"addr\": ", out);
+	json_addr(out, v->addr);
+	fputs(", \"expected\": ", out);
+	json_string(out, v->expected);
+	fputs(", \"found\": ", out);
+	json_string(out, v->found);
+	fprintf(out, ", \"source\": \"%s\"}", v->source == SOURCE_KERNEL ? "kernel" : "inspector");
+}
+
+static void json_checks(FILE *out, const struct report *rep)
+{
+	static const char *const status[] = { "skip", "pass", "fail", "skip" };
+	fputs("  \"checks\": [", out);
+	for (unsigned inv = 0; inv < LR_INV_COUNT; inv++) {
+		size_t shown = 0;
+		fputs(inv ? ",\n    " : "\n    ", out);
+		fprintf(out, "{\"id\": \"%s\", \"status\": \"%s\"", invariant_id(inv), status[rep->status[inv]]);
+		if (rep->status[inv] == CHECK_SKIP) {
+			fputs(", \"reason\": ", out);
+			json_string(out, rep->skip_reason[inv]);
+		}
+		fputs(", \"violations\": [", out);
+		for (size_t i = 0; i < rep->nv; i++)
+			if (rep->v[i].inv == inv) {
+				fputs(shown++ ? ",\n      " : "\n      ", out);
+				json_violation(out, &rep->v[i]);
+			}
+		fputs(shown ? "\n    ]}" : "]}", out);
+	}
+	fputs("\n  ]", out);
+}
+
+void out_check_json(FILE *out, const struct check_view *v)
+{
+	const struct report *rep = v->rep;
+	const struct dump_segment *ram = dump_segment_at(v->d, RECORD_ADDR);
+	struct region regions[REGIONS_MAX];
+	size_t n = record_header_ok(v->r) == 0 ? record_regions(v->r, regions) : 0;
+
+	fputs("{\n  \"schema\": \"" JSON_SCHEMA "\",\n  \"dump\": ", out);
+	json_string(out, v->dump_path);
+	fprintf(out, ",\n  \"format\": \"%s\",\n  \"ram\": ", dump_format_name(v->d));
+	json_range(out, "ram", (struct lr_range){ ram->paddr, ram->paddr + ram->size });
+	/* The registers of each hart an ELF core holds: [] for raw dumps. */
+	fputs(",\n  \"harts\": [", out);
+	for (size_t i = 0; i < v->d->nharts; i++) {
+		fputs(i ? ", {\"pc\": " : "{\"pc\": ", out);
+		json_addr(out, v->d->hart_pc[i]);
+		fputs(", \"sp\": ", out);
+		json_addr(out, v->d->hart_sp[i]);
+		fputs("}", out);
+	}
+	fputs("],\n  \"regions\": [", out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n    " : "\n    ", out);
+		json_range(out, regions[i].name, regions[i].range);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+	json_stacks(out, v->stacks, v->nstacks);
+	fputs(",\n", out);
+	json_checks(out, rep);
+	fprintf(out, ",\n  \"kernel_violations\": {\"seen\": %u, \"kept\": %u, \"dropped\": %u}",
+		rep->kernel_seen, rep->kernel_kept,
+		rep->kernel_seen > rep->kernel_kept ? rep->kernel_seen - rep->kernel_kept : 0);
+	fprintf(out, ",\n  \"summary\": {\"checks\": %zu, \"violations\": %zu, \"verdict\": \"%s\"}\n}\n",
+		report_checks_run(rep), report_violations(rep), report_violations(rep) ? "fail" : "pass");
+}
+
+void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n)
+{
+	fputs("{\n  \"schema\": \"" JSON_SCHEMA "\",\n  \"dump\": ", out);
+	json_string(out, dump_path);
+	fputs(",\n", out);
+	json_stacks(out, s, n);
+	fputs("\n}\n", out);
+}

@@ -1,0 +1,80 @@
+/*
+ * out_junit.c: `check --format junit`, for CI systems that show test reports: one testcase per
+ * invariant (classname "klayout", name the stable id), a <failure> holding the same violation
+ * lines as the text format, <skipped/> for checks that did not run.
+ */
+#include "inspector.h"
+
+static void xml_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
+		default:
+			/* Control characters are not allowed in XML 1.0 at all. */
+			fputc((unsigned char)*s < 0x20 && *s != '\n' ? '?' : *s, out);
+		}
+	}
+}
+
+static size_t count_in(const struct report *rep, unsigned inv)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rep->nv; i++)
+		n += rep->v[i].inv == inv;
+	return n;
+}
+
+static void junit_failure(FILE *out, const struct report *rep, unsigned inv)
+{
+	char line[512];
+	size_t n = count_in(rep, inv);
+	fprintf(out, "    <failure message=\"%zu violation%s of ", n, n == 1 ? "" : "s");
+	xml_text(out, invariant_id(inv));
+	fputs("\" type=\"violation\">", out);
+	for (size_t i = 0; i < rep->nv; i++)
+		if (rep->v[i].inv == inv) {
+			violation_format(line, sizeof line, &rep->v[i]);
+			xml_text(out, line);
+			fputc('\n', out);
+		}
+	fputs("</failure>\n", out);
+}
+
+void out_check_junit(FILE *out, const struct check_view *v)
+{
+	const struct report *rep = v->rep;
+	size_t failures = 0, skipped = 0;
+	for (unsigned inv = 0; inv < LR_INV_COUNT; inv++) {
+		failures += rep->status[inv] == CHECK_FAIL;
+		skipped += rep->status[inv] == CHECK_SKIP || rep->status[inv] == CHECK_NOT_RUN;
+	}
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"", out);
+	xml_text(out, v->dump_path);
+	fprintf(out, "\" tests=\"%u\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+		(unsigned)LR_INV_COUNT, failures, skipped);
+	for (unsigned inv = 0; inv < LR_INV_COUNT; inv++) {
+		fprintf(out, "  <testcase classname=\"klayout\" name=\"");
+		xml_text(out, invariant_id(inv));
+		fputs("\"", out);
+		switch (rep->status[inv]) {
+		case CHECK_PASS:
+			fputs("/>\n", out);
+			continue;
+		case CHECK_FAIL:
+			fputs(">\n", out);
+			junit_failure(out, rep, inv);
+			break;
+		default:
+			fputs(">\n    <skipped message=\"", out);
+			xml_text(out, rep->skip_reason[inv]);
+			fputs("\"/>\n", out);
+		}
+		fputs("  </testcase>\n", out);
+	}
+	fputs("</testsuite>\n</testsuites>\n", out);
+}

@@ -1,0 +1,77 @@
+/*
+ * stacks.c: what the dump's bytes say about each stack the record lists: the excluded lo word,
+ * the paint's high-water mark, the sp now. Measured once; the checks, `stacks` and `diagram`
+ * all read these numbers. Only the stacks' own pages are touched.
+ */
+#include <string.h>
+#include "inspector.h"
+
+static uint64_t range_size(struct lr_range g)
+{
+	return g.hi > g.lo ? g.hi - g.lo : 0;
+}
+
+/* The sp of the stack now: the hart's live sp if this stack is on the hart, else the saved one. */
+static void stack_sp_now(struct stack_info *s, const struct dump *d, const struct layout_record *r)
+{
+	uint64_t sp = s->saved_sp;
+	int on_hart = r->current == s->id;
+	int known = s->state != LR_TASK_RUNNING || s->id == 0;
+	if (on_hart && d->nharts > 0) {
+		sp = d->hart_sp[0];
+		known = 1;
+	}
+	if (known && sp > s->range.lo && sp <= s->range.hi) {
+		s->have_used = 1;
+		s->used = s->range.hi - sp;
+	}
+}
+
+static void stack_measure(struct stack_info *s, const struct dump *d, const struct layout_record *r)
+{
+	uint64_t size = range_size(s->range);
+	const uint8_t *mem = size >= 16 ? dump_phys(d, s->range.lo, size) : NULL;
+	if (mem) {
+		s->have_paint = 1;
+		s->high_water = lr_stack_high_water(mem, size, r->paint);
+	}
+	s->have_lo_word = dump_read_u64(d, s->range.lo, &s->lo_word) == 0;
+	s->sentinel_ok = s->have_lo_word && s->lo_word == r->sentinel;
+	s->have_lo_next = size >= 16 && dump_read_u64(d, s->range.lo + 8, &s->lo_next_word) == 0;
+	stack_sp_now(s, d, r);
+}
+
+size_t stacks_measure(const struct dump *d, const struct layout_record *r,
+		      struct stack_info out[STACKS_MAX])
+{
+	size_t n = 0;
+	struct stack_info *s = &out[n++];
+	memset(s, 0, sizeof *s);
+	snprintf(s->owner, sizeof s->owner, "kernel stack");
+	snprintf(s->name, sizeof s->name, "kernel");
+	s->state = r->current == 0 ? LR_TASK_RUNNING : LR_TASK_READY;
+	s->range = r->kstack;
+	s->saved_sp = r->kernel_sp;
+	stack_measure(s, d, r);
+	for (uint32_t i = 0; i < record_task_count(r); i++) {
+		const struct lr_task *t = &r->tasks[i];
+		s = &out[n++];
+		memset(s, 0, sizeof *s);
+		task_name(s->name, t);
+		snprintf(s->owner, sizeof s->owner, "task %u '%s'", t->id, s->name);
+		s->id = t->id;
+		s->state = t->state;
+		s->range = t->stack;
+		s->saved_sp = t->saved_sp;
+		stack_measure(s, d, r);
+	}
+	return n;
+}
+
+unsigned stack_headroom_pct(const struct stack_info *s)
+{
+	uint64_t size = range_size(s->range);
+	if (!s->have_paint || size == 0 || s->high_water > size)
+		return 0;
+	return (unsigned)((size - s->high_water) * 100 / size);
+}

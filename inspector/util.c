@@ -1,0 +1,78 @@
+/*
+ * util.c: the inspector's one-line error messages and the small formatters every output shares.
+ * Messages follow readelf: "inspector: 'FILE': what went wrong[: libelf's reason]".
+ */
+#include <stdarg.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include "inspector.h"
+
+static void vmessage(const char *file, const char *reason, const char *fmt, va_list ap)
+{
+	fputs("inspector: ", stderr);
+	if (file)
+		fprintf(stderr, "'%s': ", file);
+	vfprintf(stderr, fmt, ap);
+	if (reason)
+		fprintf(stderr, ": %s", reason);
+	fputc('\n', stderr);
+}
+
+int fail(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(file, NULL, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int fail_elf(const char *file, const char *fmt, ...)
+{
+	/* Fetch the reason first: nothing below may reset libelf's error. */
+	const char *reason = elf_errmsg(-1);
+	va_list ap;
+	va_start(ap, fmt);
+	vmessage(file, reason ? reason : "unknown libelf error", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+char *hex64(char *buf, uint64_t v)
+{
+	snprintf(buf, 19, "0x%016" PRIx64, v);
+	return buf;
+}
+
+char *range_str(char *buf, size_t len, struct lr_range g)
+{
+	snprintf(buf, len, "[0x%" PRIx64 ", 0x%" PRIx64 ")", g.lo, g.hi);
+	return buf;
+}
+
+char *task_name(char *buf, const struct lr_task *t)
+{
+	size_t i;
+	/* The field is NUL-padded but need not be NUL-terminated; a dump may hold anything. */
+	for (i = 0; i < LR_NAME_LEN && t->name[i]; i++) {
+		unsigned char c = (unsigned char)t->name[i];
+		buf[i] = (c >= 0x20 && c < 0x7f && c != '\'' && c != '"' && c != '\\') ? (char)c : '?';
+	}
+	buf[i] = 0;
+	return buf;
+}
+
+/* The text column of LR_INVARIANTS (the header has the ids): never retyped here. */
+#define INV_TEXT(name, id, text) text,
+static const char *const inv_texts[] = { LR_INVARIANTS(INV_TEXT) };
+#undef INV_TEXT
+
+const char *invariant_id(unsigned inv)
+{
+	return lr_invariant_id(inv);
+}
+
+const char *invariant_text(unsigned inv)
+{
+	return inv < LR_INV_COUNT ? inv_texts[inv] : "an invariant this reader does not know";
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# golden.sh INSPECTOR MKDUMP DIR [--regen]: the inspector's output on the fixture's good dumps
+# against the reviewed files next to this script, compared with diff -u (elfutils' testrun_compare).
+# --regen (make test-inspector-golden REGEN=1) rewrites them instead: review the diff by eye.
+set -u
+inspector=$1 mkdump=$2 dir=$3 regen=${4:-}
+here=$(dirname "$0")
+"$mkdump" "$dir" || exit 2
+
+fails=0
+# golden NAME EXPECTED-EXIT ARGS...: one output compared with $here/NAME.golden.
+golden() {
+	name=$1 want=$2
+	shift 2
+	"$inspector" "$@" > "$dir/$name.out" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "golden: $name: exit $rc, expected $want"; fails=$((fails + 1))
+	fi
+	if [ "$regen" = --regen ]; then
+		cp "$dir/$name.out" "$here/$name.golden"
+	elif ! diff -u "$here/$name.golden" "$dir/$name.out"; then
+		echo "golden: $name: output differs (make test-inspector-golden REGEN=1 to accept)"
+		fails=$((fails + 1))
+	fi
+}
+
+# Paths are relative to the repository so the files do not depend on where it lives.
+golden diagram 0 diagram "$dir/good.core"
+golden check-json 0 check "$dir/good.core" --format json
+golden check-verbose 0 check "$dir/good.bin" --elf "$dir/kernel.elf" --min-headroom 50 -v
+golden check-junit 1 check "$dir/good.core" --format junit --min-headroom 90
+golden stacks 0 stacks "$dir/good.core"
+golden stacks-json 0 stacks "$dir/good.bin" --format json
+golden record 0 record "$dir/good.bin"
+golden sections 0 sections "$dir/kernel.elf"
+
+if [ "$fails" -ne 0 ]; then
+	echo "golden: $fails failed"; exit 1
+fi
+echo "golden: all outputs match tests/inspector/*.golden"

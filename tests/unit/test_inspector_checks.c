@@ -1,0 +1,284 @@
+/*
+ * test_inspector_checks.c: every invariant broken on purpose in a synthetic dump, one case per
+ * id: build/inspector must exit 1 and print a violation line starting with that exact id. The
+ * good dump (raw and ELF core, with and without --elf) must pass with exit 0.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "test_inspector_fixture.h"
+
+#define OUT_LEN 65536
+static char out[OUT_LEN];
+
+enum dump_kind { RAW, CORE };
+
+struct breakage {
+	const char *id;           /* the exact invariant id expected */
+	void (*apply)(struct fixture *f);
+	enum dump_kind kind;
+	const char *args;         /* extra options; "%E" stands for the fixture's kernel ELF */
+	const char *also;         /* a further substring the output must hold, or NULL */
+};
+
+static struct lr_task *task(struct fixture *f, int id)
+{
+	return &f->rec->tasks[id - 1];
+}
+
+static void bad_magic(struct fixture *f) { f->rec->magic ^= 1; }
+static void bad_version(struct fixture *f) { f->rec->version = LR_VERSION + 1; }
+static void bad_size(struct fixture *f) { f->rec->size = 100; }
+static void bad_checksum(struct fixture *f) { f->rec->checksum ^= 0x10; }
+static void odd_generation(struct fixture *f) { f->rec->generation = 43; fx_seal(f); }
+static void ram_elsewhere(struct fixture *f) { f->rec->ram.lo = RAM_BASE - 0x1000; fx_seal(f); }
+static void padding_gap(struct fixture *f) { f->rec->padding.lo += 0x100; fx_seal(f); }
+static void kstack_low(struct fixture *f) { f->rec->kstack.hi -= 0x10; fx_seal(f); }
+static void chain_id(struct fixture *f) { task(f, 2)->id = 7; fx_seal(f); }
+static void available_off(struct fixture *f) { f->rec->available -= 0x1000; fx_seal(f); }
+static void text_written(struct fixture *f) { *fx_phys(f, RAM_BASE + 0x123) ^= 0xff; }
+
+static void sentinel_gone(struct fixture *f)
+{
+	fx_put64(f, task(f, 2)->stack.lo, 0);
+}
+
+static void overflowed(struct fixture *f)
+{
+	fx_put64(f, task(f, 2)->stack.lo, 0x1234);
+	fx_put64(f, task(f, 2)->stack.lo + 8, 0x5678);
+}
+
+static void sp_misaligned(struct fixture *f) { task(f, 1)->saved_sp -= 8; fx_seal(f); }
+static void nothing(struct fixture *f) { (void)f; }
+
+static void kernel_refused(struct fixture *f)
+{
+	f->rec->violation_count = 1;
+	f->rec->violations[0] = (struct lr_violation){ LR_INV_STACK_REFUSED, 4, 0x80102000, 0x100000,
+						       0x2f3000 };
+	fx_seal(f);
+}
+
+static void hart_on_boot_stack(struct fixture *f) { f->hart_sp = f->rec->boot_stack.hi - 0x40; }
+static void other_build_id(struct fixture *f) { f->rec->build_id[0] ^= 0xff; fx_seal(f); }
+
+static void regions_moved(struct fixture *f)
+{
+	/* Still in order, so only the ELF can tell: the image is said to end 16 bytes later. */
+	f->rec->boot_stack.hi += 0x10;
+	f->rec->padding.lo += 0x10;
+	fx_seal(f);
+}
+
+static const struct breakage cases[] = {
+	{ "record.magic", bad_magic, RAW, "", "record.checksum: skipped: the record header is not trusted" },
+	{ "record.version", bad_version, RAW, "", NULL },
+	{ "record.size", bad_size, CORE, "", NULL },
+	{ "record.checksum", bad_checksum, RAW, "", NULL },
+	{ "record.generation", odd_generation, RAW, "", "record.checksum: skipped: the record was being updated" },
+	{ "layout.ram", ram_elsewhere, RAW, "", NULL },
+	{ "layout.order", padding_gap, RAW, "", "a gap of 256 bytes" },
+	{ "layout.kstack-top", kstack_low, RAW, "", NULL },
+	{ "layout.chain", chain_id, RAW, "", NULL },
+	{ "layout.available", available_off, RAW, "", NULL },
+	{ "image.untouched", text_written, RAW, "", "text+rodata" },
+	{ "image.untouched", text_written, CORE, "--elf %E", ".text: at 0x0000000080000123" },
+	{ "stack.lo-excluded", sentinel_gone, RAW, "", "task 2 'beta': at 0x00000000803f9000" },
+	{ "stack.overflow", overflowed, CORE, "", "task 2 'beta'" },
+	{ "stack.sp", sp_misaligned, RAW, "", "task 1 'alpha'" },
+	{ "stack.headroom", nothing, RAW, "--min-headroom 90", "task 1 'alpha'" },
+	{ "stack.refused", kernel_refused, RAW, "", "(reported by the kernel)" },
+	{ "hart.sp", hart_on_boot_stack, CORE, "", "in the boot stack" },
+	{ "elf.build-id", other_build_id, CORE, "--elf %E", NULL },
+	{ "elf.regions", regions_moved, RAW, "--elf %E", "boot_stack" },
+};
+
+/* Writes the dump of the given kind (and the kernel ELF), runs check, returns the exit code. */
+static int run_check(struct fixture *f, enum dump_kind kind, const char *args)
+{
+	char dump[160], kelf[160], extra[400];
+	snprintf(dump, sizeof dump, "%s", fx_file(f, kind == RAW ? "dump.bin" : "dump.core"));
+	snprintf(kelf, sizeof kelf, "%s", fx_file(f, "kernel.elf"));
+	assert_int_equal(kind == RAW ? fx_write_raw(f, dump, 0) : fx_write_core(f, dump), 0);
+	const char *e = strstr(args, "%E");
+	if (e)
+		snprintf(extra, sizeof extra, "%.*s%s%s", (int)(e - args), args, kelf, e + 2);
+	else
+		snprintf(extra, sizeof extra, "%s", args);
+	return fx_run(out, sizeof out, "check %s %s 2>&1", dump, extra);
+}
+
+static void each_invariant_broken_on_purpose(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fixture f;
+		char prefix[64];
+		fx_init(&f);
+		/* The ELF is the good kernel's: written before the breakage. */
+		assert_int_equal(fx_write_kelf(&f, fx_file(&f, "kernel.elf")), 0);
+		cases[i].apply(&f);
+		int rc = run_check(&f, cases[i].kind, cases[i].args);
+		snprintf(prefix, sizeof prefix, "%s: ", cases[i].id);
+		if (rc != 1 || fx_count_lines(out, prefix) == 0 ||
+		    (cases[i].also && !strstr(out, cases[i].also)))
+			print_error("case %zu (%s):\n%s\n", i, cases[i].id, out);
+		assert_int_equal(rc, 1);
+		assert_true(fx_count_lines(out, prefix) >= 1);
+		if (cases[i].also)
+			assert_non_null(strstr(out, cases[i].also));
+		fx_free(&f);
+	}
+}
+
+static void every_id_has_a_case(void **state)
+{
+	(void)state;
+#define ID(name, id, text) id,
+	static const char *const ids[] = { LR_INVARIANTS(ID) };
+#undef ID
+	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		size_t j = 0;
+		while (j < sizeof cases / sizeof cases[0] && strcmp(cases[j].id, ids[i]) != 0)
+			j++;
+		if (j == sizeof cases / sizeof cases[0])
+			fail_msg("no test breaks %s", ids[i]);
+	}
+}
+
+static void good_dumps_pass(void **state)
+{
+	(void)state;
+	static const struct {
+		enum dump_kind kind;
+		const char *args;
+		const char *summary;
+	} good[] = {
+		{ RAW, "", "15 checks, 0 violations" },
+		{ CORE, "", "16 checks, 0 violations" },
+		{ CORE, "--elf %E --min-headroom 50 -v", "19 checks, 0 violations" },
+		{ RAW, "--format json", "\"verdict\": \"pass\"" },
+		{ CORE, "--format junit --elf %E", "failures=\"0\"" },
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct fixture f;
+		fx_init(&f);
+		assert_int_equal(fx_write_kelf(&f, fx_file(&f, "kernel.elf")), 0);
+		int rc = run_check(&f, good[i].kind, good[i].args);
+		if (rc != 0 || !strstr(out, good[i].summary))
+			print_error("good case %zu:\n%s\n", i, out);
+		assert_int_equal(rc, 0);
+		assert_non_null(strstr(out, good[i].summary));
+		fx_free(&f);
+	}
+}
+
+static void chain_gap(struct fixture *f) { task(f, 2)->stack.hi -= 0x40; fx_seal(f); }
+static void sp_in_data(struct fixture *f) { task(f, 1)->saved_sp = f->rec->data.lo + 0x100; fx_seal(f); }
+
+/* One fault, one id: a gap between stacks is the chain's, a foreign sp is not an overflow. */
+static void each_fault_reports_only_its_own_id(void **state)
+{
+	(void)state;
+	static const struct breakage only[] = {
+		{ "layout.chain", chain_gap, RAW, "", NULL },
+		{ "stack.sp", sp_in_data, RAW, "", NULL },
+		{ "record.generation", odd_generation, RAW, "", NULL },
+		{ "stack.lo-excluded", sentinel_gone, CORE, "", NULL },
+	};
+	for (size_t i = 0; i < sizeof only / sizeof only[0]; i++) {
+		struct fixture f;
+		char prefix[64];
+		fx_init(&f);
+		only[i].apply(&f);
+		assert_int_equal(run_check(&f, only[i].kind, only[i].args), 1);
+		snprintf(prefix, sizeof prefix, "%s: ", only[i].id);
+		if (fx_count_lines(out, prefix) != 1 || !strstr(out, " checks, 1 violations"))
+			fail_msg("%s alone expected:\n%s", only[i].id, out);
+		fx_free(&f);
+	}
+}
+
+static void raw_dump_skips_hart_sp(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fx_init(&f);
+	assert_int_equal(run_check(&f, RAW, ""), 0);
+	assert_int_equal(fx_count_lines(out, "hart.sp: skipped: raw dump"), 1);
+	fx_free(&f);
+}
+
+/* A raw image of RAM from 1 MiB up: --base says where it starts. */
+static void base_places_a_raw_dump(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char path[160];
+	fx_init(&f);
+	snprintf(path, sizeof path, "%s", fx_file(&f, "upper.bin"));
+	assert_int_equal(fx_write_bytes(path, fx_phys(&f, RECORD_ADDR), FX_RAM_END - RECORD_ADDR), 0);
+	/* Read as starting at RAM_BASE, RECORD_ADDR falls on free memory: no record there. */
+	assert_int_equal(fx_run(out, sizeof out, "check %s 2>&1", path), 1);
+	assert_int_equal(fx_count_lines(out, "record.magic: record: "), 1);
+	assert_int_equal(fx_run(out, sizeof out, "check %s --base %#llx 2>&1", path,
+				(unsigned long long)RECORD_ADDR), 1);
+	/* The record and stacks are found; what the dump lacks is the image below it. */
+	assert_int_equal(fx_count_lines(out, "layout.ram: record: "), 1);
+	assert_int_equal(fx_count_lines(out, "image.untouched: text+rodata: "), 1);
+	assert_int_equal(fx_count_lines(out, "stack.lo-excluded: "), 0);
+	assert_int_equal(fx_run(out, sizeof out, "stacks %s --base %#llx", path,
+				(unsigned long long)RECORD_ADDR), 0);
+	fx_free(&f);
+}
+
+static void dropped_kernel_violations_are_counted(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fx_init(&f);
+	kernel_refused(&f);
+	f.rec->violation_count = LR_MAX_VIOLATIONS + 5;
+	for (int i = 1; i < LR_MAX_VIOLATIONS; i++)
+		f.rec->violations[i] = f.rec->violations[0];
+	fx_seal(&f);
+	assert_int_equal(run_check(&f, RAW, ""), 1);
+	assert_non_null(strstr(out, "37 violations seen, 32 kept in the record, 5 dropped"));
+	assert_non_null(strstr(out, ": 15 checks, 37 violations"));
+	fx_free(&f);
+}
+
+static void sp_checks_skip_the_running_task(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fx_init(&f);
+	task(&f, 3)->saved_sp = 0x1234; /* stale while RUNNING: not judged */
+	fx_seal(&f);
+	assert_int_equal(run_check(&f, CORE, ""), 0);
+	task(&f, 3)->state = LR_TASK_READY; /* now it is */
+	fx_seal(&f);
+	assert_int_equal(run_check(&f, CORE, ""), 1);
+	assert_true(fx_count_lines(out, "stack.sp: task 3 'gamma'") == 1);
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_id_has_a_case),
+		cmocka_unit_test(good_dumps_pass),
+		cmocka_unit_test(each_invariant_broken_on_purpose),
+		cmocka_unit_test(each_fault_reports_only_its_own_id),
+		cmocka_unit_test(raw_dump_skips_hart_sp),
+		cmocka_unit_test(base_places_a_raw_dump),
+		cmocka_unit_test(dropped_kernel_violations_are_counted),
+		cmocka_unit_test(sp_checks_skip_the_running_task),
+	};
+	return cmocka_run_group_tests_name("inspector checks", tests, NULL, NULL);
+}

@@ -1,0 +1,193 @@
+/*
+ * test_inspector_errors.c: inputs the inspector cannot use (exit 2, one line quoting the file)
+ * and bad usage (exit 64), plus --help/--version (exit 0) and the promise that dumps are only
+ * read: a 0400 dump is checked and left byte for byte as it was.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <elf.h>
+#include <cmocka.h>
+#include "test_inspector_fixture.h"
+
+static char out[65536];
+
+/* Runs with stdout discarded: what is left is the error message alone. */
+static int run_stderr(const char *args)
+{
+	return fx_run(out, sizeof out, "%s 2>&1 >/dev/null", args);
+}
+
+static void assert_one_line(const char *file, const char *message)
+{
+	char want[512];
+	snprintf(want, sizeof want, "inspector: '%s': %s", file, message);
+	if (strncmp(out, want, strlen(want)) != 0 || fx_count_lines(out, "") != 1)
+		print_error("want \"%s...\" on one line, got:\n%s", want, out);
+	assert_int_equal(strncmp(out, want, strlen(want)), 0);
+	assert_int_equal(fx_count_lines(out, ""), 1);
+}
+
+struct unusable {
+	const char *name;         /* the file written in the fixture's dir */
+	int (*make)(struct fixture *f, const char *path);
+	const char *message;      /* the message after "inspector: 'PATH': " */
+};
+
+static int make_nothing(struct fixture *f, const char *path) { (void)f; (void)path; return 0; }
+static int make_empty(struct fixture *f, const char *path) { (void)f; return fx_write_bytes(path, "", 0); }
+
+static int make_cut_core(struct fixture *f, const char *path)
+{
+	int rc = fx_write_core(f, path);
+	return rc ? rc : truncate(path, FX_RAM_SIZE / 2);
+}
+
+static int make_load_past_end(struct fixture *f, const char *path)
+{
+	Elf64_Phdr ph;
+	FILE *fp;
+	if (fx_write_core(f, path) != 0 || !(fp = fopen(path, "r+b")))
+		return -1;
+	/* The third program header is RAM's: point it 1 GiB past the file's end. */
+	long at = (long)(sizeof(Elf64_Ehdr) + 2 * sizeof ph);
+	int bad = fseek(fp, at, SEEK_SET) || fread(&ph, sizeof ph, 1, fp) != 1;
+	ph.p_offset = 1ULL << 30;
+	bad = bad || fseek(fp, at, SEEK_SET) || fwrite(&ph, sizeof ph, 1, fp) != 1;
+	return fclose(fp) || bad ? -1 : 0;
+}
+
+static int make_no_record(struct fixture *f, const char *path)
+{
+	return fx_write_raw(f, path, RECORD_ADDR - RAM_BASE); /* ends where the record starts */
+}
+
+static int make_cut_header(struct fixture *f, const char *path)
+{
+	int rc = fx_write_core(f, path);
+	return rc ? rc : truncate(path, 40);
+}
+
+static const struct unusable dumps[] = {
+	{ "missing.bin", make_nothing, "cannot open: No such file or directory" },
+	{ "empty.bin", make_empty, "empty file" },
+	{ "cut.core", make_cut_core, "truncated PT_LOAD at offset 0x" },
+	{ "past-end.core", make_load_past_end, "truncated PT_LOAD at offset 0x" },
+	{ "cut-header.core", make_cut_header, "not a 64-bit little-endian ELF core" },
+	{ "no-record.bin", make_no_record, "no RAM at the record address 0x80100000" },
+};
+
+static void unusable_dumps_exit_2_with_one_line(void **state)
+{
+	(void)state;
+	static const char *const commands[] = { "check", "diagram", "stacks", "record" };
+	for (size_t i = 0; i < sizeof dumps / sizeof dumps[0]; i++) {
+		struct fixture f;
+		char path[160], args[256];
+		fx_init(&f);
+		snprintf(path, sizeof path, "%s", fx_file(&f, dumps[i].name));
+		assert_int_equal(dumps[i].make(&f, path), 0);
+		for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+			snprintf(args, sizeof args, "%s %s", commands[c], path);
+			assert_int_equal(run_stderr(args), 2);
+			assert_one_line(path, dumps[i].message);
+		}
+		fx_free(&f);
+	}
+}
+
+static void text_file_as_elf(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char dump[160], text[160], args[400];
+	fx_init(&f);
+	snprintf(dump, sizeof dump, "%s", fx_file(&f, "good.bin"));
+	snprintf(text, sizeof text, "%s", fx_file(&f, "notes.txt"));
+	assert_int_equal(fx_write_raw(&f, dump, 0), 0);
+	assert_int_equal(fx_write_bytes(text, "hello, kernel\n", 14), 0);
+	snprintf(args, sizeof args, "check %s --elf %s", dump, text);
+	assert_int_equal(run_stderr(args), 2);
+	assert_one_line(text, "not an ELF file");
+	snprintf(args, sizeof args, "sections %s", text);
+	assert_int_equal(run_stderr(args), 2);
+	assert_one_line(text, "not an ELF file");
+	/* A core where the kernel ELF belongs is refused too. */
+	assert_int_equal(fx_write_core(&f, fx_file(&f, "good.core")), 0);
+	snprintf(args, sizeof args, "sections %s", f.path);
+	assert_int_equal(run_stderr(args), 2);
+	assert_one_line(f.path, "not an executable");
+	fx_free(&f);
+}
+
+static void bad_usage_exits_64(void **state)
+{
+	(void)state;
+	static const char *const args[] = {
+		"", "frobnicate x.bin", "check", "check a.bin b.bin", "check --format xml a.bin",
+		"check --min-headroom 101 a.bin", "check --min-headroom x a.bin", "check --base zz a.bin",
+		"stacks --format junit a.bin", "record --elf k.elf a.bin", "check --nope a.bin",
+	};
+	for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+		int rc = run_stderr(args[i]);
+		if (rc != 64)
+			print_error("'%s' gave %d:\n%s", args[i], rc, out);
+		assert_int_equal(rc, 64);
+		assert_int_equal(strncmp(out, "inspector: ", 11), 0);
+	}
+}
+
+static void help_and_version_exit_0(void **state)
+{
+	(void)state;
+	assert_int_equal(fx_run(out, sizeof out, "--help"), 0);
+	assert_non_null(strstr(out, "Exit status: 0 all checks hold, 1 a violation, 2 the input"));
+	for (const char *c = "check\0diagram\0stacks\0record\0sections\0"; *c; c += strlen(c) + 1)
+		assert_non_null(strstr(out, c));
+	assert_int_equal(fx_run(out, sizeof out, "check --help"), 0);
+	assert_non_null(strstr(out, "--min-headroom=PCT"));
+	assert_non_null(strstr(out, "--format=FORMAT"));
+	assert_int_equal(fx_run(out, sizeof out, "--version"), 0);
+	assert_int_equal(strncmp(out, "inspector ", 10), 0);
+}
+
+static void read_only_dump_is_left_alone(void **state)
+{
+	(void)state;
+	struct fixture f;
+	struct stat before, after;
+	char path[160];
+	fx_init(&f);
+	snprintf(path, sizeof path, "%s", fx_file(&f, "qemu.core"));
+	assert_int_equal(fx_write_core(&f, path), 0);
+	assert_int_equal(chmod(path, 0400), 0); /* as QEMU creates them */
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(fx_run(out, sizeof out, "check %s 2>&1", path), 0);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(before.st_mtime, after.st_mtime);
+	assert_int_equal(before.st_size, after.st_size);
+	/* Same bytes: rewrite the expected file next to it and compare. */
+	assert_int_equal(fx_write_core(&f, fx_file(&f, "expected.core")), 0);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "cmp -s %s %s", path, f.path);
+	assert_int_equal(system(cmd), 0);
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unusable_dumps_exit_2_with_one_line),
+		cmocka_unit_test(text_file_as_elf),
+		cmocka_unit_test(bad_usage_exits_64),
+		cmocka_unit_test(help_and_version_exit_0),
+		cmocka_unit_test(read_only_dump_is_left_alone),
+	};
+	return cmocka_run_group_tests_name("inspector errors", tests, NULL, NULL);
+}

@@ -1,0 +1,55 @@
+/*
+ * test_inspector_fixture.h: synthetic dumps for the inspector's tests. A 4 MiB RAM
+ * [RAM_BASE, RAM_BASE + 4 MiB) holding a consistent layout (image, record at RECORD_ADDR,
+ * painted stacks with sentinels near the top), written as a raw image, an ELF core like
+ * QEMU's dump-guest-memory, and a matching kernel ELF. Tests break one thing, then write.
+ */
+#ifndef TEST_INSPECTOR_FIXTURE_H
+#define TEST_INSPECTOR_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "layout_record.h"
+
+#define FX_RAM_SIZE   (4ULL << 20)
+#define FX_RAM_END    (RAM_BASE + FX_RAM_SIZE)
+#define FX_KSTACK_LO  (FX_RAM_END - 0x4000)
+#define FX_BUILD_ID_LEN 20
+
+struct fixture {
+	uint8_t *ram;                /* FX_RAM_SIZE bytes at RAM_BASE */
+	struct layout_record *rec;   /* inside ram, at RECORD_ADDR */
+	uint64_t hart_sp;            /* the NT_PRSTATUS sp of the ELF core */
+	char dir[64];                /* a fresh temp dir for this fixture's files */
+	char path[128];              /* the last path fx_file() built */
+};
+
+/* A good layout: every check holds. fx_free() removes the temp dir and its files. */
+void fx_init(struct fixture *f);
+void fx_free(struct fixture *f);
+
+/* Recomputes the record checksum after a test changed the record (not the image CRC). */
+void fx_seal(struct fixture *f);
+uint8_t *fx_phys(struct fixture *f, uint64_t addr);
+void fx_put64(struct fixture *f, uint64_t addr, uint64_t value);
+
+/* "DIR/name" in f->path. */
+const char *fx_file(struct fixture *f, const char *name);
+/* Writers: 0 on success. The raw image may be cut to `size` bytes (0 = the whole RAM). */
+int fx_write_raw(struct fixture *f, const char *path, uint64_t size);
+int fx_write_core(struct fixture *f, const char *path);
+/* An ELF core holding only [lo, lo + size) of RAM (small fuzz seeds). */
+int fx_write_core_part(struct fixture *f, const char *path, uint64_t lo, uint64_t size);
+int fx_write_kelf(struct fixture *f, const char *path);
+/* Writes bytes as a file (for text files, empty files, cut copies). */
+int fx_write_bytes(const char *path, const void *bytes, size_t len);
+
+/*
+ * Runs "$INSPECTOR ARGS" (INSPECTOR defaults to build/inspector) through the shell, stdout and
+ * stderr into out (NUL-terminated, cut to len). Returns the exit code, or -1 on a signal.
+ */
+int fx_run(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Lines of out that start with prefix. */
+int fx_count_lines(const char *out, const char *prefix);
+
+#endif

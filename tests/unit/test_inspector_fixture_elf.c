@@ -1,0 +1,137 @@
+/*
+ * test_inspector_fixture_elf.c: the fixture's kernel ELF, written by hand: the sections and
+ * symbols the linker script exports (.text, .note.gnu.build-id, .rodata, .data, .bss,
+ * .bootstack, _x_start/_x_end, _image_end, _record_start/_record_end), bytes taken from the
+ * fixture's RAM as it was at fx_init() time, so an untouched dump matches the ELF.
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "test_inspector_fixture.h"
+
+/* A growing file image. */
+struct blob {
+	uint8_t *bytes;
+	size_t len, cap;
+};
+
+static size_t blob_add(struct blob *b, const void *p, size_t len)
+{
+	size_t at = (b->len + 7) & ~(size_t)7; /* 8-byte aligned for the tables */
+	if (at + len > b->cap) {
+		b->cap = (at + len) * 2 + 4096;
+		b->bytes = realloc(b->bytes, b->cap);
+		if (!b->bytes)
+			abort();
+	}
+	memset(b->bytes + b->len, 0, at - b->len);
+	if (len)
+		memcpy(b->bytes + at, p, len);
+	b->len = at + len;
+	return at;
+}
+
+/* A string table. */
+struct strtab {
+	char s[1024];
+	size_t len;
+};
+
+static uint32_t str_add(struct strtab *t, const char *s)
+{
+	size_t at = t->len ? t->len : (t->len = 1, 1); /* index 0 is the empty name */
+	size_t n = strlen(s) + 1;
+	memcpy(t->s + at, s, n);
+	t->len = at + n;
+	return (uint32_t)at;
+}
+
+enum { S_NULL, S_TEXT, S_NOTE, S_RODATA, S_DATA, S_BSS, S_BOOT, S_SYMTAB, S_STRTAB, S_SHSTRTAB, S_COUNT };
+
+int fx_write_kelf(struct fixture *f, const char *path)
+{
+	const struct layout_record *r = f->rec;
+	static const char *const names[S_COUNT] = {
+		"", ".text", ".note.gnu.build-id", ".rodata", ".data", ".bss", ".bootstack",
+		".symtab", ".strtab", ".shstrtab",
+	};
+	const struct {
+		uint32_t type;
+		uint64_t flags, lo, hi;
+	} alloc[S_COUNT] = {
+		[S_TEXT] = { SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, r->text.lo, r->text.hi },
+		[S_NOTE] = { SHT_NOTE, SHF_ALLOC, r->rodata.lo, r->rodata.lo + 16 + FX_BUILD_ID_LEN },
+		[S_RODATA] = { SHT_PROGBITS, SHF_ALLOC, r->rodata.lo + 0x28, r->rodata.hi },
+		[S_DATA] = { SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, r->data.lo, r->data.hi },
+		[S_BSS] = { SHT_NOBITS, SHF_ALLOC | SHF_WRITE, r->bss.lo, r->bss.hi },
+		[S_BOOT] = { SHT_NOBITS, SHF_ALLOC | SHF_WRITE, r->boot_stack.lo, r->boot_stack.hi },
+	};
+	const struct {
+		const char *name;
+		uint64_t value;
+	} syms[] = {
+		{ "_text_start", r->text.lo }, { "_text_end", r->text.hi },
+		{ "_rodata_start", r->rodata.lo }, { "_rodata_end", r->rodata.hi },
+		{ "_data_start", r->data.lo }, { "_data_end", r->data.hi },
+		{ "_bss_start", r->bss.lo }, { "_bss_end", r->bss.hi },
+		{ "_boot_stack_start", r->boot_stack.lo }, { "_boot_stack_end", r->boot_stack.hi },
+		{ "_image_end", r->padding.lo },
+		{ "_record_start", r->record.lo }, { "_record_end", r->record.hi },
+	};
+	enum { NSYMS = sizeof syms / sizeof syms[0] };
+	struct blob b = { 0 };
+	struct strtab shstr = { .len = 0 }, str = { .len = 0 };
+	Elf64_Shdr sh[S_COUNT];
+	Elf64_Sym sym[NSYMS + 1];
+	Elf64_Ehdr eh;
+
+	memset(sh, 0, sizeof sh);
+	memset(sym, 0, sizeof sym);
+	memset(&eh, 0, sizeof eh);
+	blob_add(&b, &eh, sizeof eh); /* filled in last */
+	for (int i = S_TEXT; i <= S_BOOT; i++) {
+		uint64_t size = alloc[i].hi - alloc[i].lo;
+		sh[i].sh_type = alloc[i].type;
+		sh[i].sh_flags = alloc[i].flags;
+		sh[i].sh_addr = alloc[i].lo;
+		sh[i].sh_size = size;
+		sh[i].sh_addralign = i == S_NOTE ? 4 : 8;
+		sh[i].sh_offset = alloc[i].type == SHT_NOBITS ? b.len
+							       : blob_add(&b, fx_phys(f, alloc[i].lo), size);
+	}
+	for (int i = 0; i < NSYMS; i++) {
+		sym[i + 1].st_name = str_add(&str, syms[i].name);
+		sym[i + 1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE);
+		sym[i + 1].st_shndx = SHN_ABS;
+		sym[i + 1].st_value = syms[i].value;
+	}
+	sh[S_SYMTAB] = (Elf64_Shdr){ .sh_type = SHT_SYMTAB, .sh_offset = blob_add(&b, sym, sizeof sym),
+				     .sh_size = sizeof sym, .sh_link = S_STRTAB, .sh_info = 1,
+				     .sh_addralign = 8, .sh_entsize = sizeof sym[0] };
+	sh[S_STRTAB] = (Elf64_Shdr){ .sh_type = SHT_STRTAB, .sh_offset = blob_add(&b, str.s, str.len),
+				     .sh_size = str.len, .sh_addralign = 1 };
+	for (int i = 1; i < S_COUNT; i++)
+		sh[i].sh_name = str_add(&shstr, names[i]);
+	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_name = sh[S_SHSTRTAB].sh_name, .sh_type = SHT_STRTAB,
+				       .sh_offset = blob_add(&b, shstr.s, shstr.len),
+				       .sh_size = shstr.len, .sh_addralign = 1 };
+
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_EXEC;
+	eh.e_machine = EM_RISCV;
+	eh.e_version = EV_CURRENT;
+	eh.e_entry = r->text.lo;
+	eh.e_ehsize = sizeof eh;
+	eh.e_shentsize = sizeof sh[0];
+	eh.e_shnum = S_COUNT;
+	eh.e_shstrndx = S_SHSTRTAB;
+	eh.e_shoff = blob_add(&b, sh, sizeof sh);
+	memcpy(b.bytes, &eh, sizeof eh);
+	int rc = fx_write_bytes(path, b.bytes, b.len);
+	free(b.bytes);
+	return rc;
+}
