@@ -36,7 +36,7 @@ def boot_and_check(mem, kernel, out):
     assert h(rep["ram"]["lo"]) == RAM_BASE and h(rep["ram"]["hi"]) == ram_end, rep["ram"]
     stacks = rep["stacks"]
     kernel_stack, tasks = stacks[0], stacks[1:]
-    assert kernel_stack["owner"] == "kernel" and h(kernel_stack["hi"]) == ram_end, kernel_stack
+    assert kernel_stack["id"] == 0 and h(kernel_stack["hi"]) == ram_end, kernel_stack
     assert len(tasks) == 3, "expected 3 tasks, found %d" % len(tasks)
     hi = h(kernel_stack["lo"])
     for t in tasks:

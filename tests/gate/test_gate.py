@@ -102,16 +102,20 @@ def main():
         cases += [("gate " + os.path.relpath(c, ROOT), check_broken, c) for c in broken]
         cases += [("core and raw agree", check_formats_agree, os.path.join(ROOT, "examples", "default.conf"))]
     passed = failed = 0
+    keep = False
     for title, fn, conf in cases:
         try:
             fn(conf)
             print("ok   %s" % title)
             passed += 1
-        except (AssertionError, kqemu.QemuError, subprocess.CalledProcessError) as e:
-            print("FAIL %s: %s" % (title, e))
+            keep = False
+        except (AssertionError, OSError, kqemu.QemuError, subprocess.CalledProcessError) as e:
+            print("FAIL %s: %s (dumps kept in build/ex/%s/)" % (title, e, name(conf)))
             failed += 1
+            keep = not large
         finally:
-            if large:
+            # A passing case's dumps are 128 MiB each and teach nothing: only failures keep theirs.
+            if not keep:
                 for f in glob.glob(os.path.join(ROOT, "build", "ex", name(conf), "dump.*")):
                     os.unlink(f)
     print("%d passed, %d failed" % (passed, failed))
