@@ -86,8 +86,9 @@ gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/la
 
 # ---- running it --------------------------------------------------------------------------------
 run: $(K)/kernel.elf
-	@echo "QEMU console; quit with Ctrl-A X"
-	qemu-system-riscv64 -machine virt -bios none -m $(QEMU_MEM) -kernel $< -nographic
+	@echo "QEMU console; quit with Ctrl-C"
+	qemu-system-riscv64 -machine virt -bios none -m $(QEMU_MEM) -kernel $< -display none \
+		-monitor none -serial stdio
 
 debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py | deps
 	$(PYTHON) gdb-scripts/debug.py $(K)/kernel.elf --mem $(QEMU_MEM)

@@ -45,6 +45,8 @@ class Qemu:
     """One QEMU virt machine running the kernel; a context manager that always reaps it."""
 
     def __init__(self, kernel, mem="128M", gdb=False, console=None, extra=()):
+        if not os.path.isfile(kernel):
+            raise QemuError("'%s': no such kernel (run `make`)" % kernel)
         self.dir = tempfile.mkdtemp(prefix="kqemu-")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
         self.console_path = console

@@ -89,6 +89,18 @@ def check_formats_agree(conf):
     os.unlink(raw)
 
 
+def check_bad_config_fails_the_build(conf):
+    """A config the kernel could not honour stops the build, naming the file and the line."""
+    bad = os.path.join(ROOT, "build", "ex", "bad.conf")
+    os.makedirs(os.path.dirname(bad), exist_ok=True)
+    with open(bad, "w") as f:
+        f.write("kernel_stack 16K\ntask a 4K 3\ntask b 0 3\n")
+    r = subprocess.run(["make", "-s", "BUILD=build/ex/bad", "CONFIG=" + bad, "build/ex/bad/kernel.elf"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode != 0, "the build succeeded"
+    assert "%s:3: task stack size is 0" % bad in r.stdout, "no FILE:LINE message: %r" % r.stdout
+
+
 def main():
     large = "--large" in sys.argv
     good = sorted(glob.glob(os.path.join(ROOT, "examples", "*.conf")))
@@ -101,6 +113,7 @@ def main():
         cases += [("gate " + os.path.relpath(c, ROOT), check_good, c) for c in good if name(c) not in LARGE]
         cases += [("gate " + os.path.relpath(c, ROOT), check_broken, c) for c in broken]
         cases += [("core and raw agree", check_formats_agree, os.path.join(ROOT, "examples", "default.conf"))]
+        cases += [("a bad config fails the build", check_bad_config_fails_the_build, "bad.conf")]
     passed = failed = 0
     keep = False
     for title, fn, conf in cases:
