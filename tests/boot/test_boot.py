@@ -14,6 +14,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kbuild  # noqa: E402
 import kqemu  # noqa: E402
 
 SIZES = {"64M": 64 << 20, "128M": 128 << 20, "1G": 1 << 30, "5G": 5 << 30}
@@ -47,9 +48,7 @@ def boot_and_check(mem, kernel, out):
 
 
 def main():
-    kernel = os.path.join(ROOT, "build", "boot", "kernel.elf")
-    subprocess.run(["make", "-s", "BUILD=build/boot", "CONFIG=examples/default.conf", "build/boot/kernel.elf"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    kernel = kbuild.kernel(os.path.join(ROOT, "examples", "default.conf"))
     passed = failed = 0
     for mem in SIZES:
         try:

@@ -15,42 +15,23 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kbuild  # noqa: E402
 import kqemu  # noqa: E402
 
 INSPECTOR = os.path.join(ROOT, "build", "inspector")
 LARGE = {"ram-4g"}
 
 
-def directives(conf):
-    """The `# key: value` comment lines the tools read (docs/config.md)."""
-    d = {}
-    for line in open(conf):
-        if line.startswith("# ") and ":" in line:
-            key, _, value = line[2:].partition(":")
-            if key.strip() in ("qemu-mem", "expect", "inspector"):
-                d[key.strip()] = value.split()
-    return d
-
-
-def build(conf):
-    name = os.path.splitext(os.path.basename(conf))[0]
-    out = os.path.join("build", "ex", name)
-    subprocess.run(["make", "-s", "BUILD=" + out, "CONFIG=" + conf, out + "/kernel.elf"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, out)
-
-
 def gate(conf, raw=False):
     """Boot, dump, check; returns (exit status, JSON report, build dir)."""
-    d = directives(conf)
-    out = build(conf)
-    mem = (d.get("qemu-mem") or ["128M"])[0]
+    d = kbuild.directives(conf)
+    kernel = kbuild.kernel(conf)
+    out = os.path.dirname(kernel)
     elf, bin_ = os.path.join(out, "dump.elf"), os.path.join(out, "dump.bin")
-    with kqemu.Qemu(os.path.join(out, "kernel.elf"), mem,
-                    console=os.path.join(out, "console.log")) as q:
+    with kqemu.Qemu(kernel, kbuild.qemu_mem(conf), console=os.path.join(out, "console.log")) as q:
         q.wait_ready(60)
         q.dump(elf=elf, raw=bin_ if raw else None)
-    r = subprocess.run([INSPECTOR, "check", elf, "--elf", os.path.join(out, "kernel.elf"),
+    r = subprocess.run([INSPECTOR, "check", elf, "--elf", kernel,
                         "--format", "json"] + d.get("inspector", []),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -70,7 +51,7 @@ def check_good(conf):
 
 
 def check_broken(conf):
-    want = sorted(directives(conf)["expect"])
+    want = sorted(kbuild.directives(conf)["expect"])
     rc, report, _ = gate(conf)
     got = failed_ids(report)
     assert rc == 1 and got == want, "exit %d with %s; expected exit 1 with %s" % (rc, got, want)
@@ -122,7 +103,7 @@ def main():
             print("ok   %s" % title)
             passed += 1
             keep = False
-        except (AssertionError, OSError, kqemu.QemuError, subprocess.CalledProcessError) as e:
+        except (AssertionError, OSError, RuntimeError, kqemu.QemuError) as e:
             print("FAIL %s: %s (dumps kept in build/ex/%s/)" % (title, e, name(conf)))
             failed += 1
             keep = not large

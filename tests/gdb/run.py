@@ -28,6 +28,7 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kbuild  # noqa: E402
 import kqemu  # noqa: E402
 
 GDB = "gdb-multiarch"
@@ -67,11 +68,10 @@ R = Results()
 
 # ---- building and running -------------------------------------------------------------------
 def build(config, name):
-    """The kernel for config in build/gdb/NAME/kernel.elf."""
-    bdir = os.path.join("build", "gdb", name)
-    subprocess.run(["make", "-s", "BUILD=" + bdir, "CONFIG=" + config, bdir + "/kernel.elf"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, bdir, "kernel.elf")
+    """The kernel for config (build/ex/STEM/kernel.elf, shared with the other tests); the
+    test's own files (dumps, record bytes) go to build/gdb/NAME/."""
+    os.makedirs(os.path.join(OUT, name), exist_ok=True)
+    return kbuild.kernel(os.path.join(ROOT, config))
 
 
 def free_port():
@@ -438,12 +438,10 @@ def t_violations():
         if not conf.endswith(".conf"):
             continue
         name = conf[:-5]
-        text = open(os.path.join(vdir, conf)).read()
-        expect = re.search(r"^# expect:(.*)$", text, re.M)
-        expect = set(expect.group(1).split()) if expect else set()
-        mem = re.search(r"^# qemu-mem:\s*(\S+)", text, re.M)
-        opts = re.search(r"^# inspector:(.*)$", text, re.M)
-        opts = opts.group(1).split() if opts else []
+        d = kbuild.directives(os.path.join(vdir, conf))
+        expect = set(d.get("expect", []))
+        mem = kbuild.qemu_mem(os.path.join(vdir, conf), MEM)
+        opts = d.get("inspector", [])
         k = build(os.path.join("examples", "violations", conf), "v-" + name)
         dump = os.path.join(OUT, "v-" + name, "dump.elf")
         gopts = " ".join(opts)
@@ -451,7 +449,7 @@ def t_violations():
         port = free_port()
         try:
             # Live at halt (after the ready line), then the same moment as a core.
-            with kqemu.Qemu(k, mem.group(1) if mem else MEM, gdb=port) as q:
+            with kqemu.Qemu(k, mem, gdb=port) as q:
                 live = gdb(k, cmds, port=port, ready=q)
                 q.dump(elf=dump)
         except kqemu.QemuError as e:

@@ -20,32 +20,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kbuild  # noqa: E402
 import kqemu  # noqa: E402
 
 INSPECTOR = os.path.join(ROOT, "build", "inspector")
 READER = os.path.join(ROOT, "tests", "reader", "klayout_reader.py")
 OUT = os.path.join(ROOT, "build", "reader")
-
-
-def directives(conf):
-    """The `# key: value` comment lines of a config (docs/config.md)."""
-    d = {}
-    for line in open(conf):
-        if line.startswith("# ") and ":" in line:
-            key, _, value = line[2:].partition(":")
-            if key.strip() in ("qemu-mem", "expect", "inspector"):
-                d[key.strip()] = value.split()
-    return d
-
-
-def build(conf, name):
-    out = os.path.join("build", "reader", name)
-    r = subprocess.run(["make", "-s", "BUILD=" + out, "CONFIG=" + os.path.relpath(conf, ROOT),
-                        out + "/kernel.elf"], cwd=ROOT, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    if r.returncode:
-        raise AssertionError("kernel build failed:\n" + r.stdout[-2000:])
-    return os.path.join(ROOT, out)
 
 
 def run_json(cmd):
@@ -83,11 +63,12 @@ def compare(dump, kernel, opts):
 
 def case(conf, keep, raw=False):
     name = os.path.splitext(os.path.basename(conf))[0]
-    d = directives(conf)
-    out = build(conf, name)
-    kernel = os.path.join(out, "kernel.elf")
+    d = kbuild.directives(conf)
+    kernel = kbuild.kernel(conf)
+    out = os.path.join(OUT, name)
+    os.makedirs(out, exist_ok=True)
     elf, bin_ = os.path.join(out, "dump.elf"), os.path.join(out, "dump.bin")
-    with kqemu.Qemu(kernel, (d.get("qemu-mem") or ["128M"])[0],
+    with kqemu.Qemu(kernel, kbuild.qemu_mem(conf),
                     console=os.path.join(out, "console.log")) as q:
         q.wait_ready(60)
         q.dump(elf=elf, raw=bin_ if raw else None)
@@ -135,7 +116,7 @@ def main():
             for n in notes:
                 print("     note: " + n)
             passed += 1
-        except (AssertionError, kqemu.QemuError) as e:
+        except (AssertionError, RuntimeError, kqemu.QemuError) as e:
             print("FAIL %s: %s" % (title, e))
             failed += 1
     print("%d passed, %d failed" % (passed, failed))
