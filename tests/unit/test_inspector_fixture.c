@@ -179,13 +179,7 @@ int fx_write_core_part(struct fixture *f, const char *path, uint64_t lo, uint64_
 	memcpy(note + 12, "CORE\0\0\0", 8);
 	memcpy(note + 20 + 112, &pc, 8);
 	memcpy(note + 20 + 112 + 16, &f->hart_sp, 8);
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_CORE;
-	eh.e_machine = EM_RISCV;
-	eh.e_version = EV_CURRENT;
+	fx_elf_header(&eh, ET_CORE);
 	eh.e_phoff = sizeof eh;
 	eh.e_ehsize = sizeof eh;
 	eh.e_phentsize = sizeof ph[0];
@@ -234,4 +228,16 @@ int fx_count_lines(const char *out, const char *prefix)
 	for (const char *line = out; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		n += strncmp(line, prefix, len) == 0;
 	return n;
+}
+
+void fx_elf_header(void *ehdr, uint16_t type)
+{
+	Elf64_Ehdr *eh = ehdr;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = type;
+	eh->e_machine = EM_RISCV;
+	eh->e_version = EV_CURRENT;
 }

@@ -43,6 +43,8 @@ int fx_write_core_part(struct fixture *f, const char *path, uint64_t lo, uint64_
 int fx_write_kelf(struct fixture *f, const char *path);
 /* Writes bytes as a file (for text files, empty files, cut copies). */
 int fx_write_bytes(const char *path, const void *bytes, size_t len);
+/* A little-endian ELF64 RISC-V header of the given type (ET_CORE, ET_EXEC); offsets left 0. */
+void fx_elf_header(void *ehdr, uint16_t type);
 
 /*
  * Runs "$INSPECTOR ARGS" (INSPECTOR defaults to build/inspector) through the shell, stdout and

@@ -117,13 +117,7 @@ int fx_write_kelf(struct fixture *f, const char *path)
 				       .sh_offset = blob_add(&b, shstr.s, shstr.len),
 				       .sh_size = shstr.len, .sh_addralign = 1 };
 
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_EXEC;
-	eh.e_machine = EM_RISCV;
-	eh.e_version = EV_CURRENT;
+	fx_elf_header(&eh, ET_EXEC);
 	eh.e_entry = r->text.lo;
 	eh.e_ehsize = sizeof eh;
 	eh.e_shentsize = sizeof sh[0];
