@@ -82,6 +82,27 @@ def check_bad_config_fails_the_build(conf):
     assert "%s:3: task stack size is 0" % bad in r.stdout, "no FILE:LINE message: %r" % r.stdout
 
 
+def check_harness_refuses_bad_input(conf):
+    """kqemu: a missing kernel is bad input (exit 2, one line naming it); a kernel that halts
+    before its ready line fails the dump (exit 1) and shows the console's last lines."""
+    kqemu_py = os.path.join(ROOT, "tools", "kqemu.py")
+    r = subprocess.run([sys.executable, kqemu_py, "dump", "build/ex/no-such.elf", "--elf", "/dev/null"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 2, "missing kernel: exit %d" % r.returncode
+    assert r.stderr == "kqemu: 'build/ex/no-such.elf': no such kernel (run `make`)\n", r.stderr
+    conf = os.path.join(ROOT, "build", "ex", "no-room.conf")
+    with open(conf, "w") as f:
+        f.write("kernel_stack 8G\n")        # fits no RAM under 8G: start() panics
+    elf = os.path.join(ROOT, "build", "ex", "no-room", "dump.elf")
+    r = subprocess.run([sys.executable, kqemu_py, "dump", kbuild.kernel(conf), "--mem", "64M",
+                        "--elf", elf, "--timeout", "20"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 1, "halted kernel: exit %d" % r.returncode
+    assert r.stderr.startswith("kqemu: the kernel halted before its ready line; the console's last lines:"), r.stderr
+    assert "panic: start: stack would reach into the kernel image" in r.stderr, r.stderr
+    assert not os.path.exists(elf), "a dump was written for a kernel that never got ready"
+
+
 def main():
     large = "--large" in sys.argv
     good = sorted(glob.glob(os.path.join(ROOT, "examples", "*.conf")))
@@ -95,6 +116,7 @@ def main():
         cases += [("gate " + os.path.relpath(c, ROOT), check_broken, c) for c in broken]
         cases += [("core and raw agree", check_formats_agree, os.path.join(ROOT, "examples", "default.conf"))]
         cases += [("a bad config fails the build", check_bad_config_fails_the_build, "bad.conf")]
+        cases += [("the harness refuses bad input", check_harness_refuses_bad_input, "no-room.conf")]
     passed = failed = 0
     keep = False
     for title, fn, conf in cases:
