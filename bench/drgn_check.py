@@ -20,7 +20,7 @@ import drgn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer_checks  # noqa: E402
 
-RAM_BASE = 0x80000000
+RAM_BASE = peer_checks.C.RAM_BASE
 
 
 class Backend:
@@ -41,8 +41,9 @@ class Backend:
         prog.load_debug_info([kernel])
         self.prog = prog
         lr = prog["layout_record"]
+        self.raw_addr = lr.address_
         self.rec = peer_checks.from_value(lr, lambda v, n: v.member_(n), lambda v: v.value_())
-        self.raw = prog.read(peer_checks.RECORD_ADDR, peer_checks.RECORD_V1_SIZE)
+        self.raw = prog.read(lr.address_, drgn.sizeof(lr))
         self.ram = self._ram(dump)
         self.hart_sp = self._hart_sp()
         note = prog.symbol("_build_id_note").address
@@ -73,7 +74,7 @@ class Backend:
             ph = f.read(phentsize * phnum)
         for i in range(phnum):
             p_type, _fl, _off, _va, pa, fsz = struct.unpack_from("<IIQQQQ", ph, i * phentsize)
-            if p_type == 1 and pa <= peer_checks.RECORD_ADDR < pa + fsz:
+            if p_type == 1 and pa <= self.raw_addr < pa + fsz:
                 return (pa, pa + fsz)
         return (0, 0)
 

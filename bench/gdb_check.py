@@ -26,13 +26,14 @@ class Backend:
         self.inf = gdb.selected_inferior()
         lr = gdb.parse_and_eval("layout_record")
         self.rec = peer_checks.from_value(lr, lambda v, n: v[n], int)
-        self.raw = self.read(peer_checks.RECORD_ADDR, peer_checks.RECORD_V1_SIZE)
+        addr = int(lr.address)
+        self.raw = self.read(addr, lr.type.sizeof)
         self.ram = (0, 0)
         files = gdb.execute("info files", to_string=True)
         core = files.split("Local exec file:")[0]
         for lo, hi in re.findall(r"0x([0-9a-f]+) - 0x([0-9a-f]+) is load", core):
             lo, hi = int(lo, 16), int(hi, 16)
-            if lo <= peer_checks.RECORD_ADDR < hi:
+            if lo <= addr < hi:
                 self.ram = (lo, hi)
         self.hart_sp = int(gdb.parse_and_eval("$sp").cast(gdb.lookup_type("unsigned long")))
         bid = gdb.objfiles()[0].build_id

@@ -70,9 +70,11 @@ void kmain(void)
 	print_layout();
 	if (kconfig.fault == FAULT_MID_UPDATE)
 		record_begin(); /* the bug: an update that never ends */
-	/* For harnesses: what a partial dump needs is [RAM_BASE, record end) and [available, end). */
-	kprintf("KLAYOUT READY record=%lx available=%lx ram_end=%lx tasks=%u violations=%u\n",
-		(uint64_t)RECORD_ADDR, r->available, r->ram.hi, r->task_count, r->violation_count);
+	/* For harnesses: RAM as the device tree gave it; a partial dump needs [ram, record end)
+	 * and [available, ram end). */
+	kprintf("KLAYOUT READY record=%lx available=%lx ram=%lx-%lx tasks=%u violations=%u\n",
+		(uint64_t)RECORD_ADDR, r->available, r->ram.lo, r->ram.hi, r->task_count,
+		r->violation_count);
 	if (kconfig.fault == FAULT_BOOT_STACK)
 		stack_call(halt, (uint64_t)(uintptr_t)_boot_stack_end); /* the bug: back on the boot stack */
 	halt();

@@ -5,6 +5,7 @@
 
 One build directory per config name, shared by every test: make keeps it up to date.
 """
+import importlib.util
 import os
 import subprocess
 
@@ -22,6 +23,18 @@ def directives(conf):
                 if key.strip() in DIRECTIVES:
                     d[key.strip()] = value.split()
     return d
+
+
+def constants():
+    """The C headers' constants (RAM_BASE, RECORD_ADDR, LR_SENTINEL, INVARIANTS...), as the
+    preprocessor wrote them into gdb-scripts/klayout/constants.py (`make host`)."""
+    path = os.path.join(ROOT, "gdb-scripts", "klayout", "constants.py")
+    if not os.path.exists(path):
+        raise RuntimeError("%s is missing: run `make host`" % os.path.relpath(path, ROOT))
+    spec = importlib.util.spec_from_file_location("klayout_constants", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def qemu_mem(conf, default="128M"):

@@ -145,9 +145,24 @@ class Qemu:
     def ram_size(self):
         return self.qmp("query-memory-size-summary")["base-memory"]
 
-    def dump(self, elf=None, raw=None, base=0x80000000):
-        """Stops the guest and writes an ELF core (dump-guest-memory) and/or raw RAM (pmemsave)
-        of the same moment. QEMU creates them mode 0400: old ones are removed first."""
+    def ready_fields(self):
+        """The ready line's key=value fields: record, available, ram (lo, hi), tasks, ..."""
+        m = re.search(rb"KLAYOUT READY ([^\r\n]*)", self.console)
+        if not m:
+            raise QemuError("no ready line on the console")
+        fields = dict(kv.split("=", 1) for kv in m.group(1).decode().split() if "=" in kv)
+        if "ram" not in fields or "record" not in fields or "available" not in fields:
+            raise QemuError("the ready line lacks record=, available= or ram=")
+        lo, hi = fields["ram"].split("-")
+        fields["ram"] = (int(lo, 16), int(hi, 16))
+        fields["record"], fields["available"] = int(fields["record"], 16), int(fields["available"], 16)
+        return fields
+
+    def dump(self, elf=None, raw=None):
+        """Stops the guest and writes an ELF core (dump-guest-memory) and/or raw RAM (pmemsave,
+        from the RAM base the ready line names) of the same moment. QEMU creates them mode
+        0400: old ones are removed first."""
+        base = self.ready_fields()["ram"][0] if raw else None
         self.qmp("stop")
         for path in (elf, raw):
             if path and os.path.lexists(path):
@@ -157,16 +172,14 @@ class Qemu:
         if raw:
             self.qmp("pmemsave", val=base, size=self.ram_size(), filename=os.path.abspath(raw))
 
-    def dump_sparse(self, path, base=0x80000000):
+    def dump_sparse(self, path):
         """Writes raw RAM holding only what the inspector reads: the image and record at the
-        bottom and the stacks at the top (from the ready line's available=); the rest of the
-        file is a hole. A 5G guest then costs a few MiB of disk instead of 5 GiB."""
-        m = re.search(rb"KLAYOUT READY record=([0-9a-f]+) available=([0-9a-f]+)", self.console)
-        if not m:
-            raise QemuError("no ready line with record= and available=: cannot pick the pages")
-        record, available = int(m.group(1), 16), int(m.group(2), 16)
-        low_end = record + 0x10000             # the record's page and what follows it
-        size = self.ram_size()
+        bottom and the stacks at the top (from the ready line); the rest of the file is a hole.
+        A 5G guest then costs a few MiB of disk instead of 5 GiB."""
+        f = self.ready_fields()
+        (base, end), available = f["ram"], f["available"]
+        low_end = f["record"] + 0x10000        # the record's page and what follows it
+        size = end - base
         self.qmp("stop")
         if os.path.lexists(path):
             os.unlink(path)

@@ -18,7 +18,6 @@ import kbuild  # noqa: E402
 import kqemu  # noqa: E402
 
 SIZES = {"64M": 64 << 20, "128M": 128 << 20, "1G": 1 << 30, "5G": 5 << 30}
-RAM_BASE = 0x80000000
 READY_WITHIN = 30.0   # seconds: generous for a slow machine; a boot takes about 0.1 s here
 
 
@@ -33,8 +32,9 @@ def boot_and_check(mem, kernel, out):
     assert r.returncode == 0, "inspector exit %d: %s%s" % (r.returncode, r.stdout[-400:], r.stderr)
     rep = json.loads(r.stdout)
     h = lambda s: int(s, 16)
-    ram_end = RAM_BASE + SIZES[mem]
-    assert h(rep["ram"]["lo"]) == RAM_BASE and h(rep["ram"]["hi"]) == ram_end, rep["ram"]
+    ram_base = kbuild.constants().RAM_BASE
+    ram_end = ram_base + SIZES[mem]
+    assert h(rep["ram"]["lo"]) == ram_base and h(rep["ram"]["hi"]) == ram_end, rep["ram"]
     stacks = rep["stacks"]
     kernel_stack, tasks = stacks[0], stacks[1:]
     assert kernel_stack["id"] == 0 and h(kernel_stack["hi"]) == ram_end, kernel_stack

@@ -237,7 +237,7 @@ def expected_violations(rec_raw):
 
 
 def record_bytes_cmd(path):
-    return "dump binary memory %s 0x80100000 0x80100000+sizeof(struct layout_record)" % path
+    return "dump binary memory %s (char *)&layout_record (char *)&layout_record + sizeof(layout_record)" % path
 
 
 # ---- scenarios ------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def t_reset(k):
                     "klayout check"], port=port)
     for c in ("klayout record", "klayout show", "klayout stacks", "klayout bt gamma"):
         R.ok("at reset: %s says no record yet" % c,
-             "no layout record at 0x80100000 yet" in s.out(c), s.out(c))
+             "no layout record at %#x yet" % kbuild.constants().RECORD_ADDR in s.out(c), s.out(c))
     out = s.out("klayout check")
     R.ok("at reset: check reports record.magic and skips the rest",
          "record.magic: record: at 0x0000000080100000: expected 0x44524f4359414c4b, found "
