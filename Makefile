@@ -22,14 +22,18 @@ KCFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -ffreestand
            -Wall -Wextra -Werror -Iinclude -Ikernel -I$(K)/gen -MD
 KLDFLAGS := -nostdlib -Wl,--build-id=sha1 -Wl,-T,$(K)/kernel.ld -Wl,--no-warn-rwx-segments
 
-HOSTCFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Ikernel -MD
+# Host tools share only include/ and lib/ with the kernel, never kernel/.
+HOSTCFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Iengine -MD
 ELF_CFLAGS  = $(shell pkg-config --cflags libelf 2>/dev/null)
 ELF_LIBS    = $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
 
 KERNEL_SRCS := $(wildcard kernel/*.S kernel/*.c kernel/platform/*.c) lib/crc32.c lib/diagram.c
 KERNEL_OBJS := $(patsubst %,$(K)/obj/%.o,$(KERNEL_SRCS))
 
-INSPECTOR_SRCS := $(wildcard inspector/*.c) lib/crc32.c lib/diagram.c
+# The rules engine (engine/klayout.h): every check, the record, the stacks, the texts.
+ENGINE_SRCS    := $(wildcard engine/*.c) lib/crc32.c lib/diagram.c
+ENGINE_OBJS    := $(patsubst %.c,$(H)/host/%.o,$(ENGINE_SRCS))
+INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo test test-unit test-boot \
@@ -68,15 +72,27 @@ $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld
 	$(CROSS)nm -n $@ > $(K)/kernel.sym
 
 # ---- host tools -------------------------------------------------------------------------------
-host: $(H)/inspector $(H)/confgen gdb-scripts/klayout/constants.py
+host: $(H)/inspector $(H)/libklayout.so $(H)/confgen gdb-scripts/klayout/constants.py
 
 $(H)/confgen: $(CONFGEN_SRCS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(HOSTCFLAGS) -o $@ $(CONFGEN_SRCS)
 
-$(H)/inspector: $(INSPECTOR_SRCS) | deps
+# One set of position-independent objects for both libraries; the inspector links the static one.
+$(H)/host/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -o $@ $(INSPECTOR_SRCS) $(ELF_LIBS)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -fPIC -fvisibility=default -c $< -o $@
+
+$(H)/libklayout.a: $(ENGINE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# GDB loads this one (gdb-scripts/klayout/engine.py, through ctypes).
+$(H)/libklayout.so: $(ENGINE_OBJS)
+	$(CC) -shared -Wl,-soname,libklayout.so -o $@ $^ $(ELF_LIBS)
+
+$(H)/inspector: $(INSPECTOR_SRCS) $(H)/libklayout.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -o $@ $(INSPECTOR_SRCS) $(H)/libklayout.a $(ELF_LIBS)
 
 # GDB reads the record's constants from the C headers, through the preprocessor (never retyped):
 # everything up to the .in file's marker line is the headers' own output and is dropped.
@@ -107,7 +123,8 @@ demo: dump host
 	 echo; echo "== the stacks"; $(H)/inspector stacks $(K)/dump.elf; exit $$rc
 
 # ---- tests ---------------------------------------------------------------------------------------
-UNIT_CFLAGS = $(HOSTCFLAGS) -Itools -fsanitize=address,undefined -fno-sanitize-recover=all
+# The kernel's own unit tests compile kernel code on the host: only they see kernel/.
+UNIT_CFLAGS = $(HOSTCFLAGS) -Ikernel -Itools -fsanitize=address,undefined -fno-sanitize-recover=all
 UNIT_TESTS  := $(H)/test_stack $(H)/test_fdt $(H)/test_config
 DTBS        := $(H)/dtb/virt-64M.dtb $(H)/dtb/virt-128M.dtb $(H)/dtb/virt-5G.dtb
 

@@ -5,7 +5,7 @@
  */
 #include <inttypes.h>
 #include <string.h>
-#include "inspector.h"
+#include "engine.h"
 
 #define FIELD_ADDR(field) (RECORD_ADDR + offsetof(struct layout_record, field))
 
@@ -43,8 +43,8 @@ int check_record(struct check_ctx *c)
 	}
 	report_pass(c->rep, LR_INV_RECORD_CHECKSUM);
 	if (r->generation & 1) {
-		snprintf(f, sizeof f, "%u: dump taken while the kernel was updating the record",
-			 r->generation);
+		snprintf(f, sizeof f, "%u: %s while the kernel was updating the record", r->generation,
+			 kl_live(c->s) ? "read" : "dump taken");
 		report_fail(c->rep, LR_INV_RECORD_GENERATION, SOURCE_INSPECTOR, "record",
 			    FIELD_ADDR(generation), "an even generation", f);
 	}

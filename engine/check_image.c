@@ -4,8 +4,9 @@
  * region symbols, read-only section bytes.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
-#include "inspector.h"
+#include "engine.h"
 
 /* Up to 8 bytes as "13 05 00 00": enough to recognise an instruction or a pointer. */
 static char *bytes_str(char *buf, size_t len, const uint8_t *p, size_t n)
@@ -28,10 +29,11 @@ static void compare_section(struct check_ctx *c, Elf_Scn *scn, const GElf_Shdr *
 			    "the ELF's bytes", "section unreadable in the ELF");
 		return;
 	}
-	have = dump_phys(c->d, sh->sh_addr, len);
+	void *owned;
+	have = kl_bytes(c->s, sh->sh_addr, len, &owned);
 	if (!have) {
 		report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, name, sh->sh_addr,
-			    "the ELF's bytes", "not in the dump");
+			    "the ELF's bytes", kl_absent(c->s));
 		return;
 	}
 	for (size_t i = 0; i < len; i++)
@@ -39,8 +41,9 @@ static void compare_section(struct check_ctx *c, Elf_Scn *scn, const GElf_Shdr *
 			size_t n = len - i < 8 ? len - i : 8;
 			report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, name, sh->sh_addr + i,
 				    bytes_str(e, sizeof e, want + i, n), bytes_str(f, sizeof f, have + i, n));
-			return;
+			break;
 		}
+	free(owned);
 }
 
 /* Every allocated, read-only section with file bytes: .text, the build-id note, .rodata... */
@@ -62,13 +65,15 @@ void check_image(struct check_ctx *c)
 	const struct layout_record *r = c->r;
 	struct lr_range image = { r->text.lo, r->rodata.hi };
 	const uint8_t *bytes = NULL;
+	void *owned = NULL;
 	char e[VIOLATION_TEXT], f[VIOLATION_TEXT];
 
 	/* The image ends below the record: a longer range is a corrupt record, not a 4 GiB CRC. */
 	if (image.hi >= image.lo && image.hi <= RECORD_ADDR)
-		bytes = dump_phys(c->d, image.lo, image.hi - image.lo);
+		bytes = kl_bytes(c->s, image.lo, image.hi - image.lo, &owned);
 	if (!bytes) {
 		report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, "text+rodata", image.lo,
+			    kl_live(c->s) ? "a readable range below the record" :
 			    "a range in the dump below the record", range_str(f, sizeof f, image));
 	} else {
 		uint32_t crc = crc32_update(0, bytes, image.hi - image.lo);
@@ -78,6 +83,7 @@ void check_image(struct check_ctx *c)
 			report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, "text+rodata",
 				    image.lo, e, f);
 		}
+		free(owned);
 	}
 	if (c->k)
 		compare_elf_image(c);
@@ -123,8 +129,9 @@ static void check_range_is(struct check_ctx *c, const char *name, struct lr_rang
 static void check_regions(struct check_ctx *c)
 {
 	const struct layout_record *r = c->r;
-	const struct lr_range *recorded[KELF_REGIONS] = { &r->text, &r->rodata, &r->data, &r->bss,
-							  &r->boot_stack };
+#define RECORDED(field, name, first, last, label, start, end) &r->field,
+	const struct lr_range *recorded[KELF_REGIONS] = { LR_IMAGE_REGIONS(RECORDED) };
+#undef RECORDED
 	struct kelf_region regions[KELF_REGIONS];
 	struct lr_range record;
 	uint64_t image_end;
@@ -140,16 +147,16 @@ static void check_regions(struct check_ctx *c)
 		}
 		check_range_is(c, regions[i].name, regions[i].by_symbols, *recorded[i]);
 	}
-	if (kelf_symbol(c->k, "_image_end", &image_end) != 0)
+	if (kelf_symbol(c->k, LR_SYM_IMAGE_END, &image_end) != 0)
 		report_fail(c->rep, LR_INV_ELF_REGIONS, SOURCE_INSPECTOR, "padding", r->padding.lo,
-			    "_image_end", "no _image_end in the ELF");
+			    LR_SYM_IMAGE_END, "no " LR_SYM_IMAGE_END " in the ELF");
 	else if (r->padding.lo != image_end)
 		report_fail_hex(c->rep, LR_INV_ELF_REGIONS, "padding", r->padding.lo, image_end,
 				r->padding.lo);
-	if (kelf_symbol(c->k, "_record_start", &record.lo) != 0 ||
-	    kelf_symbol(c->k, "_record_end", &record.hi) != 0)
+	if (kelf_symbol(c->k, LR_SYM_RECORD_START, &record.lo) != 0 ||
+	    kelf_symbol(c->k, LR_SYM_RECORD_END, &record.hi) != 0)
 		report_fail(c->rep, LR_INV_ELF_REGIONS, SOURCE_INSPECTOR, "record", r->record.lo,
-			    "_record_start/_record_end", "missing in the ELF");
+			    LR_SYM_RECORD_START "/" LR_SYM_RECORD_END, "missing in the ELF");
 	else
 		check_range_is(c, "record", record, r->record);
 	report_pass(c->rep, LR_INV_ELF_REGIONS);

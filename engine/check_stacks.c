@@ -3,7 +3,7 @@
  * paint and saved sps tell) and hart.sp, all from the measurements of stacks.c.
  */
 #include <inttypes.h>
-#include "inspector.h"
+#include "engine.h"
 
 static int sp_inside(uint64_t sp, struct lr_range g)
 {
@@ -27,7 +27,7 @@ static void check_lo_excluded(struct check_ctx *c, const struct stack_info *s)
 {
 	if (!s->have_lo_word)
 		report_fail(c->rep, LR_INV_STACK_LO_EXCLUDED, SOURCE_INSPECTOR, s->owner, s->range.lo,
-			    "the sentinel", "not in the dump");
+			    "the sentinel", kl_absent(c->s));
 	else if (s->lo_word != c->r->sentinel)
 		report_fail_hex(c->rep, LR_INV_STACK_LO_EXCLUDED, s->owner, s->range.lo, c->r->sentinel,
 				s->lo_word);
@@ -83,8 +83,8 @@ static void check_headroom(struct check_ctx *c, const struct stack_info *s)
 	uint64_t size = s->range.hi > s->range.lo ? s->range.hi - s->range.lo : 0;
 	snprintf(e, sizeof e, "%d%% unused", c->min_headroom);
 	if (!s->have_paint) {
-		report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner, s->range.lo, e,
-			    "stack not in the dump");
+		snprintf(f, sizeof f, "stack %s", kl_absent(c->s));
+		report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner, s->range.lo, e, f);
 		return;
 	}
 	unsigned pct = stack_headroom_pct(s);
@@ -122,16 +122,14 @@ void check_stacks(struct check_ctx *c)
 void check_hart(struct check_ctx *c)
 {
 	char region[32], f[64];
-	if (c->d->format == DUMP_RAW) {
-		report_skip(c->rep, LR_INV_HART_SP, "raw dump: no registers");
+	const uint64_t *hart_sp;
+	size_t nharts = kl_harts(c->s, NULL, &hart_sp);
+	if (nharts == 0) {
+		report_skip(c->rep, LR_INV_HART_SP, kl_no_harts(c->s));
 		return;
 	}
-	if (c->d->nharts == 0) {
-		report_skip(c->rep, LR_INV_HART_SP, "no NT_PRSTATUS note in the core");
-		return;
-	}
-	for (size_t h = 0; h < c->d->nharts; h++) {
-		uint64_t sp = c->d->hart_sp[h];
+	for (size_t h = 0; h < nharts; h++) {
+		uint64_t sp = hart_sp[h];
 		const char *where = "outside every stack";
 		size_t i;
 		for (i = 0; i < c->nstacks && !sp_inside(sp, c->stacks[i].range); i++)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libelf.h>
-#include "inspector.h"
+#include "klayout.h"
 
 int kelf_open(struct kelf *k, const char *path)
 {
@@ -129,14 +129,9 @@ void kelf_regions(const struct kelf *k, struct kelf_region out[KELF_REGIONS])
 	static const struct {
 		const char *name, *first, *last, *label, *start, *end;
 	} table[KELF_REGIONS] = {
-		{ "text", ".text", ".text", ".text", "_text_start", "_text_end" },
-		/* The build-id note is linked just before .rodata and belongs to the region. */
-		{ "rodata", ".note.gnu.build-id", ".rodata", ".note.gnu.build-id .rodata",
-		  "_rodata_start", "_rodata_end" },
-		{ "data", ".data", ".data", ".data", "_data_start", "_data_end" },
-		{ "bss", ".bss", ".bss", ".bss", "_bss_start", "_bss_end" },
-		{ "boot_stack", ".bootstack", ".bootstack", ".bootstack", "_boot_stack_start",
-		  "_boot_stack_end" },
+#define KELF_ROW(field, name, first, last, label, start, end) { #field, first, last, label, start, end },
+		LR_IMAGE_REGIONS(KELF_ROW)
+#undef KELF_ROW
 	};
 	for (int i = 0; i < KELF_REGIONS; i++) {
 		struct kelf_region *g = &out[i];

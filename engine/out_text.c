@@ -1,9 +1,10 @@
 /*
  * out_text.c: the text outputs people read and grep: `check`'s one line per violation and its
- * summary, and the `stacks` table. Line formats are stable; docs/inspector.md shows them.
+ * summary, the `stacks` table and `record`'s field listing: the inspector and GDB print these.
+ * Line formats are stable; docs/inspector.md shows them. Only the public klayout.h is used.
  */
 #include <inttypes.h>
-#include "inspector.h"
+#include "klayout.h"
 
 void violation_format(char *buf, size_t len, const struct violation *v)
 {
@@ -63,4 +64,96 @@ void out_stacks_text(FILE *out, const struct stack_info *s, size_t n)
 			fprintf(out, "  %8s", "-");
 		fprintf(out, "  %s\n", t->have_lo_word ? (t->sentinel_ok ? "ok" : "BROKEN") : "-");
 	}
+}
+
+/* ---- record ----------------------------------------------------------------------------------- */
+
+static void print_hex(FILE *out, const char *name, uint64_t v)
+{
+	fprintf(out, "%s: 0x%016" PRIx64 "\n", name, v);
+}
+
+static void print_range(FILE *out, const char *name, struct lr_range g)
+{
+	fprintf(out, "%s.lo: 0x%016" PRIx64 "\n", name, g.lo);
+	fprintf(out, "%s.hi: 0x%016" PRIx64 "\n", name, g.hi);
+}
+
+static const char *task_state_name(uint32_t state)
+{
+	static const char *const names[] = { "new", "ready", "running", "parked", "faulted" };
+	return state < sizeof names / sizeof names[0] ? names[state] : "unknown";
+}
+
+static void print_tasks(FILE *out, const struct layout_record *r)
+{
+	char name[LR_NAME_LEN + 1], key[48];
+	for (uint32_t i = 0; i < record_task_count(r); i++) {
+		const struct lr_task *t = &r->tasks[i];
+		fprintf(out, "task[%u].id: %u\n", i, t->id);
+		fprintf(out, "task[%u].name: %s\n", i, task_name(name, t));
+		fprintf(out, "task[%u].state: %u (%s)\n", i, t->state, task_state_name(t->state));
+		snprintf(key, sizeof key, "task[%u].stack", i);
+		print_range(out, key, t->stack);
+		snprintf(key, sizeof key, "task[%u].saved_sp", i);
+		print_hex(out, key, t->saved_sp);
+		fprintf(out, "task[%u].depth: %u\n", i, t->depth);
+		fprintf(out, "task[%u].depth_reached: %u\n", i, t->depth_reached);
+		fprintf(out, "task[%u].switches: %u\n", i, t->switches);
+	}
+}
+
+static void print_violations(FILE *out, const struct layout_record *r)
+{
+	for (uint32_t i = 0; i < record_violations_kept(r); i++) {
+		const struct lr_violation *v = &r->violations[i];
+		char key[48];
+		fprintf(out, "violation[%u].invariant: %u (%s)\n", i, v->invariant, invariant_id(v->invariant));
+		fprintf(out, "violation[%u].owner: %u\n", i, v->owner);
+		snprintf(key, sizeof key, "violation[%u].addr", i);
+		print_hex(out, key, v->addr);
+		snprintf(key, sizeof key, "violation[%u].expected", i);
+		print_hex(out, key, v->expected);
+		snprintf(key, sizeof key, "violation[%u].found", i);
+		print_hex(out, key, v->found);
+	}
+}
+
+void record_print(FILE *out, const struct layout_record *r)
+{
+	print_hex(out, "magic", r->magic);
+	fprintf(out, "version: %u\n", r->version);
+	fprintf(out, "size: %u\n", r->size);
+	fprintf(out, "checksum: 0x%08x\n", r->checksum);
+	fprintf(out, "generation: %u\n", r->generation);
+	fprintf(out, "flags: 0x%x%s%s\n", r->flags, r->flags & LR_FLAG_READY ? " ready" : "",
+		r->flags & LR_FLAG_HALTED ? " halted" : "");
+	fprintf(out, "build_id_size: %u\n", r->build_id_size);
+	fputs("build_id: ", out);
+	for (uint32_t i = 0; i < r->build_id_size && i < LR_BUILD_ID_MAX; i++)
+		fprintf(out, "%02x", r->build_id[i]);
+	fputc('\n', out);
+	print_range(out, "ram", r->ram);
+	print_range(out, "dtb", r->dtb);
+	print_range(out, "text", r->text);
+	print_range(out, "rodata", r->rodata);
+	print_range(out, "data", r->data);
+	print_range(out, "bss", r->bss);
+	print_range(out, "boot_stack", r->boot_stack);
+	print_range(out, "padding", r->padding);
+	print_range(out, "record", r->record);
+	print_range(out, "free", r->free);
+	print_range(out, "kstack", r->kstack);
+	print_hex(out, "available", r->available);
+	print_hex(out, "kernel_sp", r->kernel_sp);
+	print_hex(out, "sentinel", r->sentinel);
+	print_hex(out, "paint", r->paint);
+	fprintf(out, "image_crc: 0x%08x\n", r->image_crc);
+	fprintf(out, "current: %u\n", r->current);
+	fprintf(out, "task_count: %u\n", r->task_count);
+	fprintf(out, "task_max: %u\n", r->task_max);
+	fprintf(out, "violation_count: %u\n", r->violation_count);
+	fprintf(out, "violation_max: %u\n", r->violation_max);
+	print_tasks(out, r);
+	print_violations(out, r);
 }

@@ -1,19 +1,17 @@
 /*
  * record.c: the layout record at RECORD_ADDR, found without the ELF (the address is fixed by
- * memlayout.h), its regions in the document's order, and `inspector record`'s field listing.
+ * memlayout.h), and its regions in the document's order (include/lr_regions.h).
  */
 #include <inttypes.h>
 #include <string.h>
-#include "inspector.h"
+#include "engine.h"
 
-int record_find(const struct dump *d, struct layout_record *r)
+int record_find(const struct kl_session *s, struct layout_record *r)
 {
-	const uint8_t *p = dump_phys(d, RECORD_ADDR, sizeof *r);
-	if (!p)
-		return fail(d->path, "no RAM at the record address 0x%lx (the dump lacks the record page)",
-			    (unsigned long)RECORD_ADDR);
 	/* A copy: the mapping has no alignment guarantee and checks must not race a rewrite. */
-	memcpy(r, p, sizeof *r);
+	if (kl_read(s, RECORD_ADDR, r, sizeof *r) != 0)
+		return fail(kl_name(s), "no RAM at the record address 0x%lx (the %s lacks the record page)",
+			    (unsigned long)RECORD_ADDR, kl_live(s) ? "target" : "dump");
 	return 0;
 }
 
@@ -56,111 +54,19 @@ size_t record_regions(const struct layout_record *r, struct region out[REGIONS_M
 {
 	size_t n = 0;
 	char label[48], name[LR_NAME_LEN + 1];
-	region_add(out, &n, "text", r->text, REGION_PLAIN);
-	region_add(out, &n, "rodata", r->rodata, REGION_IMAGE);
-	region_add(out, &n, "data", r->data, REGION_IMAGE);
-	region_add(out, &n, "bss", r->bss, REGION_IMAGE);
-	region_add(out, &n, "boot stack", r->boot_stack, REGION_IMAGE);
-	region_add(out, &n, "padding", r->padding, REGION_PLAIN);
-	region_add(out, &n, "record", r->record, REGION_PLAIN);
-	region_add(out, &n, "free", r->free, REGION_PLAIN);
+	/* The image's first region starts the layout; small gaps are allowed between the others. */
+#define IMAGE_REGION(field, name, first, last, label, start, end) \
+	region_add(out, &n, name, r->field, n ? REGION_IMAGE : REGION_PLAIN);
+	LR_IMAGE_REGIONS(IMAGE_REGION)
+#undef IMAGE_REGION
+#define MIDDLE_REGION(field, name) region_add(out, &n, name, r->field, REGION_PLAIN);
+	LR_MIDDLE_REGIONS(MIDDLE_REGION)
+#undef MIDDLE_REGION
 	/* Each task is allocated below the previous one: the last created is the lowest. */
 	for (uint32_t i = record_task_count(r); i-- > 0;) {
 		snprintf(label, sizeof label, "task %u '%s'", r->tasks[i].id, task_name(name, &r->tasks[i]));
 		region_add(out, &n, label, r->tasks[i].stack, REGION_STACK);
 	}
-	region_add(out, &n, "kernel stack", r->kstack, REGION_STACK);
+	region_add(out, &n, LR_KSTACK_REGION, r->kstack, REGION_STACK);
 	return n;
-}
-
-/* ---- inspector record -------------------------------------------------------------------------- */
-
-static void print_hex(FILE *out, const char *name, uint64_t v)
-{
-	fprintf(out, "%s: 0x%016" PRIx64 "\n", name, v);
-}
-
-static void print_range(FILE *out, const char *name, struct lr_range g)
-{
-	fprintf(out, "%s.lo: 0x%016" PRIx64 "\n", name, g.lo);
-	fprintf(out, "%s.hi: 0x%016" PRIx64 "\n", name, g.hi);
-}
-
-static const char *task_state_name(uint32_t state)
-{
-	static const char *const names[] = { "new", "ready", "running", "parked", "faulted" };
-	return state < sizeof names / sizeof names[0] ? names[state] : "unknown";
-}
-
-static void print_tasks(FILE *out, const struct layout_record *r)
-{
-	char name[LR_NAME_LEN + 1], key[48];
-	for (uint32_t i = 0; i < record_task_count(r); i++) {
-		const struct lr_task *t = &r->tasks[i];
-		fprintf(out, "task[%u].id: %u\n", i, t->id);
-		fprintf(out, "task[%u].name: %s\n", i, task_name(name, t));
-		fprintf(out, "task[%u].state: %u (%s)\n", i, t->state, task_state_name(t->state));
-		snprintf(key, sizeof key, "task[%u].stack", i);
-		print_range(out, key, t->stack);
-		snprintf(key, sizeof key, "task[%u].saved_sp", i);
-		print_hex(out, key, t->saved_sp);
-		fprintf(out, "task[%u].depth: %u\n", i, t->depth);
-		fprintf(out, "task[%u].depth_reached: %u\n", i, t->depth_reached);
-		fprintf(out, "task[%u].switches: %u\n", i, t->switches);
-	}
-}
-
-static void print_violations(FILE *out, const struct layout_record *r)
-{
-	for (uint32_t i = 0; i < record_violations_kept(r); i++) {
-		const struct lr_violation *v = &r->violations[i];
-		char key[48];
-		fprintf(out, "violation[%u].invariant: %u (%s)\n", i, v->invariant, invariant_id(v->invariant));
-		fprintf(out, "violation[%u].owner: %u\n", i, v->owner);
-		snprintf(key, sizeof key, "violation[%u].addr", i);
-		print_hex(out, key, v->addr);
-		snprintf(key, sizeof key, "violation[%u].expected", i);
-		print_hex(out, key, v->expected);
-		snprintf(key, sizeof key, "violation[%u].found", i);
-		print_hex(out, key, v->found);
-	}
-}
-
-void record_print(FILE *out, const struct layout_record *r)
-{
-	print_hex(out, "magic", r->magic);
-	fprintf(out, "version: %u\n", r->version);
-	fprintf(out, "size: %u\n", r->size);
-	fprintf(out, "checksum: 0x%08x\n", r->checksum);
-	fprintf(out, "generation: %u\n", r->generation);
-	fprintf(out, "flags: 0x%x%s%s\n", r->flags, r->flags & LR_FLAG_READY ? " ready" : "",
-		r->flags & LR_FLAG_HALTED ? " halted" : "");
-	fprintf(out, "build_id_size: %u\n", r->build_id_size);
-	fputs("build_id: ", out);
-	for (uint32_t i = 0; i < r->build_id_size && i < LR_BUILD_ID_MAX; i++)
-		fprintf(out, "%02x", r->build_id[i]);
-	fputc('\n', out);
-	print_range(out, "ram", r->ram);
-	print_range(out, "dtb", r->dtb);
-	print_range(out, "text", r->text);
-	print_range(out, "rodata", r->rodata);
-	print_range(out, "data", r->data);
-	print_range(out, "bss", r->bss);
-	print_range(out, "boot_stack", r->boot_stack);
-	print_range(out, "padding", r->padding);
-	print_range(out, "record", r->record);
-	print_range(out, "free", r->free);
-	print_range(out, "kstack", r->kstack);
-	print_hex(out, "available", r->available);
-	print_hex(out, "kernel_sp", r->kernel_sp);
-	print_hex(out, "sentinel", r->sentinel);
-	print_hex(out, "paint", r->paint);
-	fprintf(out, "image_crc: 0x%08x\n", r->image_crc);
-	fprintf(out, "current: %u\n", r->current);
-	fprintf(out, "task_count: %u\n", r->task_count);
-	fprintf(out, "task_max: %u\n", r->task_max);
-	fprintf(out, "violation_count: %u\n", r->violation_count);
-	fprintf(out, "violation_max: %u\n", r->violation_max);
-	print_tasks(out, r);
-	print_violations(out, r);
 }

@@ -3,7 +3,7 @@
  * in the order found. The checks fill it; the out_*.c formats only read it.
  */
 #include <string.h>
-#include "inspector.h"
+#include "engine.h"
 
 void report_init(struct report *rep)
 {

@@ -1,10 +1,11 @@
 /*
- * stacks.c: what the dump's bytes say about each stack the record lists: the excluded lo word,
+ * stacks.c: what the target's bytes say about each stack the record lists: the excluded lo word,
  * the paint's high-water mark, the sp now. Measured once; the checks, `stacks` and `diagram`
  * all read these numbers. Only the stacks' own pages are touched.
  */
+#include <stdlib.h>
 #include <string.h>
-#include "inspector.h"
+#include "engine.h"
 
 static uint64_t range_size(struct lr_range g)
 {
@@ -12,13 +13,14 @@ static uint64_t range_size(struct lr_range g)
 }
 
 /* The sp of the stack now: the hart's live sp if this stack is on the hart, else the saved one. */
-static void stack_sp_now(struct stack_info *s, const struct dump *d, const struct layout_record *r)
+static void stack_sp_now(struct stack_info *s, const struct kl_session *t, const struct layout_record *r)
 {
+	const uint64_t *hart_sp;
 	uint64_t sp = s->saved_sp;
 	int on_hart = r->current == s->id;
 	int known = s->state != LR_TASK_RUNNING || s->id == 0;
-	if (on_hart && d->nharts > 0) {
-		sp = d->hart_sp[0];
+	if (on_hart && kl_harts(t, NULL, &hart_sp) > 0) {
+		sp = hart_sp[0];
 		known = 1;
 	}
 	if (known && sp > s->range.lo && sp <= s->range.hi) {
@@ -27,27 +29,42 @@ static void stack_sp_now(struct stack_info *s, const struct dump *d, const struc
 	}
 }
 
-static void stack_measure(struct stack_info *s, const struct dump *d, const struct layout_record *r)
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* The whole stack in one read (over a gdbstub a read per word costs a round trip each). */
+static void stack_measure(struct stack_info *s, const struct kl_session *t, const struct layout_record *r)
 {
 	uint64_t size = range_size(s->range);
-	const uint8_t *mem = size >= 16 ? dump_phys(d, s->range.lo, size) : NULL;
+	void *owned = NULL;
+	const uint8_t *mem = size >= 16 ? kl_bytes(t, s->range.lo, size, &owned) : NULL;
 	if (mem) {
 		s->have_paint = 1;
 		s->high_water = lr_stack_high_water(mem, size, r->paint);
+		s->have_lo_word = s->have_lo_next = 1;
+		s->lo_word = le64(mem);
+		s->lo_next_word = le64(mem + 8);
+		free(owned);
+	} else {
+		s->have_lo_word = kl_read_u64(t, s->range.lo, &s->lo_word) == 0;
+		s->have_lo_next = size >= 16 && kl_read_u64(t, s->range.lo + 8, &s->lo_next_word) == 0;
 	}
-	s->have_lo_word = dump_read_u64(d, s->range.lo, &s->lo_word) == 0;
 	s->sentinel_ok = s->have_lo_word && s->lo_word == r->sentinel;
-	s->have_lo_next = size >= 16 && dump_read_u64(d, s->range.lo + 8, &s->lo_next_word) == 0;
-	stack_sp_now(s, d, r);
+	stack_sp_now(s, t, r);
 }
 
-size_t stacks_measure(const struct dump *d, const struct layout_record *r,
+size_t stacks_measure(const struct kl_session *d, const struct layout_record *r,
 		      struct stack_info out[STACKS_MAX])
 {
 	size_t n = 0;
 	struct stack_info *s = &out[n++];
 	memset(s, 0, sizeof *s);
-	snprintf(s->owner, sizeof s->owner, "kernel stack");
+	snprintf(s->owner, sizeof s->owner, LR_KSTACK_REGION);
 	snprintf(s->name, sizeof s->name, "kernel");
 	s->state = r->current == 0 ? LR_TASK_RUNNING : LR_TASK_READY;
 	s->range = r->kstack;

@@ -1,21 +1,37 @@
 /*
- * util.c: the inspector's one-line error messages and the small formatters every output shares.
- * Messages follow readelf: "inspector: 'FILE': what went wrong[: libelf's reason]".
+ * util.c: the engine's one-line error messages and the small formatters every output shares.
+ * Messages follow readelf: "inspector: 'FILE': what went wrong[: libelf's reason]", under the
+ * program name the front end set; the last one is kept for front ends without a stderr (GDB).
  */
 #include <stdarg.h>
 #include <inttypes.h>
 #include <libelf.h>
-#include "inspector.h"
+#include "klayout.h"
+
+static const char *program = "klayout";
+static char last_error[512];
+
+void kl_set_program(const char *name)
+{
+	program = name;
+}
+
+const char *kl_last_error(void)
+{
+	return last_error;
+}
 
 static void vmessage(const char *file, const char *reason, const char *fmt, va_list ap)
 {
-	fputs("inspector: ", stderr);
+	size_t n = 0;
 	if (file)
-		fprintf(stderr, "'%s': ", file);
-	vfprintf(stderr, fmt, ap);
-	if (reason)
-		fprintf(stderr, ": %s", reason);
-	fputc('\n', stderr);
+		n = (size_t)snprintf(last_error, sizeof last_error, "'%s': ", file);
+	if (n < sizeof last_error)
+		n += (size_t)vsnprintf(last_error + n, sizeof last_error - n, fmt, ap);
+	if (reason && n < sizeof last_error)
+		snprintf(last_error + n, sizeof last_error - n, ": %s", reason);
+	if (program)
+		fprintf(stderr, "%s: %s\n", program, last_error);
 }
 
 int fail(const char *file, const char *fmt, ...)

@@ -1,30 +1,46 @@
 /*
  * commands.c: the five commands main.c dispatches to. Each opens its inputs (a failure there is
- * exit 2 with the one-line message already printed), computes, and hands the result to a format.
+ * exit 2 with the one-line message already printed), has the engine compute, and hands the result
+ * to a format.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inspector.h"
-#include "diagram.h"
 
 /* The inputs of a dump command, opened together and closed together. */
 struct session {
 	struct dump d;
-	struct layout_record r;
-	struct kelf k;
-	int have_kelf;
-	int header_ok;
-	struct stack_info stacks[STACKS_MAX];
-	size_t nstacks;
+	struct kl_session *kl;  /* the engine on the dump */
 };
 
 static void session_close(struct session *s)
 {
-	if (s->have_kelf)
-		kelf_close(&s->k);
+	kl_close(s->kl);
 	dump_close(&s->d);
 	free(s);
+}
+
+static const void *dump_map(void *ctx, uint64_t paddr, uint64_t len)
+{
+	return dump_phys(ctx, paddr, len);
+}
+
+/* The engine's view of the dump: its bytes in place, its RAM, its harts' registers. */
+static struct kl_session *engine_on_dump(const struct dump *d)
+{
+	struct kl_session *kl = kl_new(d->path, NULL, (void *)d);
+	const struct dump_segment *ram = dump_segment_at(d, RECORD_ADDR);
+	if (!kl)
+		return NULL;
+	kl_set_map(kl, dump_map);
+	if (ram)
+		kl_set_ram(kl, ram->paddr, ram->paddr + ram->size);
+	for (size_t i = 0; i < d->nharts; i++)
+		kl_add_hart(kl, d->hart_pc[i], d->hart_sp[i]);
+	kl_set_no_harts(kl, d->format == DUMP_RAW ? "raw dump: no registers" :
+			"no NT_PRSTATUS note in the core");
+	return kl;
 }
 
 /* NULL after a message when an input cannot be used. */
@@ -35,17 +51,11 @@ static struct session *session_open(const struct options *o)
 		fail(o->file, "out of memory");
 		return NULL;
 	}
-	if (dump_open(&s->d, o->file, o->base) != 0 || record_find(&s->d, &s->r) != 0)
+	if (dump_open(&s->d, o->file, o->base) != 0 || !(s->kl = engine_on_dump(&s->d)) ||
+	    kl_load(s->kl) != 0)
 		goto fail;
-	if (o->elf) {
-		s->have_kelf = 1;
-		if (kelf_open(&s->k, o->elf) != 0)
-			goto fail;
-	}
-	s->header_ok = record_header_ok(&s->r) == 0;
-	/* Without a trusted header the task table is noise: measure nothing. */
-	if (s->header_ok)
-		s->nstacks = stacks_measure(&s->d, &s->r, s->stacks);
+	if (o->elf && kl_open_elf(s->kl, o->elf) != 0)
+		goto fail;
 	return s;
 fail:
 	session_close(s);
@@ -55,33 +65,11 @@ fail:
 /* For commands that draw the record rather than check it. */
 static int require_header(const struct session *s)
 {
-	if (s->header_ok)
+	if (kl_header_ok(s->kl))
 		return 0;
 	fail(s->d.path, "no valid layout record at 0x%lx (magic, version or size): see `inspector check`",
 	     (unsigned long)RECORD_ADDR);
 	return -1;
-}
-
-/* The checks and the chosen format on opened inputs; returns the exit code. */
-static int check_session(const struct session *s, struct report *rep, const struct options *o)
-{
-	report_init(rep);
-	struct check_ctx ctx = {
-		.d = &s->d, .r = &s->r, .k = s->have_kelf ? &s->k : NULL, .min_headroom = o->min_headroom,
-		.stacks = s->stacks, .nstacks = s->nstacks, .rep = rep,
-	};
-	check_run(&ctx);
-	struct check_view view = {
-		.dump_path = o->file, .d = &s->d, .r = &s->r, .stacks = s->stacks,
-		.nstacks = s->nstacks, .rep = rep, .verbose = o->verbose,
-	};
-	if (o->format == FORMAT_JSON)
-		out_check_json(stdout, &view);
-	else if (o->format == FORMAT_JUNIT)
-		out_check_junit(stdout, &view);
-	else
-		out_check_text(stdout, &view);
-	return report_violations(rep) ? EXIT_VIOLATION : EXIT_HOLDS;
 }
 
 int cmd_check(const struct options *o)
@@ -89,37 +77,36 @@ int cmd_check(const struct options *o)
 	struct session *s = session_open(o);
 	if (!s)
 		return EXIT_UNUSABLE;
-	struct report *rep = calloc(1, sizeof *rep); /* ~100 KiB: not on the stack */
-	int rc = rep ? check_session(s, rep, o) : (fail(o->file, "out of memory"), EXIT_UNUSABLE);
-	free(rep);
+	const struct report *rep = kl_check(s->kl, o->min_headroom);
+	const struct stack_info *stacks;
+	size_t n = kl_stacks(s->kl, &stacks);
+	struct check_view view = {
+		.dump_path = o->file, .d = &s->d, .r = kl_record(s->kl), .stacks = stacks,
+		.nstacks = n, .rep = rep, .verbose = o->verbose,
+	};
+	if (o->format == FORMAT_JSON)
+		out_check_json(stdout, &view);
+	else if (o->format == FORMAT_JUNIT)
+		out_check_junit(stdout, &view);
+	else
+		out_check_text(stdout, &view);
+	int rc = report_violations(rep) ? EXIT_VIOLATION : EXIT_HOLDS;
 	session_close(s);
 	return rc;
-}
-
-static void emit_line(void *ctx, const char *line)
-{
-	fprintf(ctx, "%s\n", line);
 }
 
 int cmd_diagram(const struct options *o)
 {
 	struct session *s = session_open(o);
-	struct stack_usage usage[STACKS_MAX];
-	const uint8_t *id;
-	size_t len;
 	if (!s)
 		return EXIT_UNUSABLE;
 	if (require_header(s) != 0) {
 		session_close(s);
 		return EXIT_VIOLATION;
 	}
-	/* stacks[0] is the kernel's, then tasks in record order: the layout diagram_draw expects. */
-	for (size_t i = 0; i < s->nstacks; i++)
-		usage[i] = (struct stack_usage){ .known = s->stacks[i].have_paint,
-						 .high_water = s->stacks[i].high_water };
-	if (s->have_kelf && (kelf_build_id(&s->k, &id, &len) != 0 || !record_build_id_is(&s->r, id, len)))
+	if (!kl_elf_matches(s->kl))
 		fail(o->file, "warning: the record's build ID is not the one of '%s'", o->elf);
-	diagram_draw(&s->r, &usage[0], &usage[1], emit_line, stdout);
+	kl_diagram_print(stdout, s->kl);
 	session_close(s);
 	return EXIT_HOLDS;
 }
@@ -127,13 +114,15 @@ int cmd_diagram(const struct options *o)
 int cmd_stacks(const struct options *o)
 {
 	struct session *s = session_open(o);
+	const struct stack_info *stacks;
 	if (!s)
 		return EXIT_UNUSABLE;
 	int rc = require_header(s) == 0 ? EXIT_HOLDS : EXIT_VIOLATION;
+	size_t n = kl_stacks(s->kl, &stacks);
 	if (rc == EXIT_HOLDS && o->format == FORMAT_JSON)
-		out_stacks_json(stdout, o->file, s->stacks, s->nstacks);
+		out_stacks_json(stdout, o->file, stacks, n);
 	else if (rc == EXIT_HOLDS)
-		out_stacks_text(stdout, s->stacks, s->nstacks);
+		out_stacks_text(stdout, stacks, n);
 	session_close(s);
 	return rc;
 }
@@ -144,7 +133,7 @@ int cmd_record(const struct options *o)
 	if (!s)
 		return EXIT_UNUSABLE;
 	/* Printed even when the header is wrong: seeing the bytes is how one finds out why. */
-	record_print(stdout, &s->r);
+	record_print(stdout, kl_record(s->kl));
 	int rc = require_header(s) == 0 ? EXIT_HOLDS : EXIT_VIOLATION;
 	session_close(s);
 	return rc;
@@ -159,7 +148,7 @@ int cmd_sections(const struct options *o)
 	size_t len;
 	uint64_t v;
 	int rc = EXIT_HOLDS;
-	static const char *const symbols[] = { "_image_end", "_record_start", "_record_end" };
+	static const char *const symbols[] = { LR_SYM_IMAGE_END, LR_SYM_RECORD_START, LR_SYM_RECORD_END };
 
 	if (kelf_open(&k, o->file) != 0) {
 		kelf_close(&k);

@@ -143,6 +143,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 
 int main(int argc, char **argv)
 {
+	kl_set_program("inspector");
 	if (argc < 2)
 		return bad_usage(NULL, "%s", "missing COMMAND");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)

@@ -44,10 +44,10 @@ test-inspector-valgrind: $(H)/inspector $(INSPECTOR_TEST_BINS)
 	  INSPECTOR="valgrind -q --error-exitcode=99 --leak-check=full $(H)/inspector" $$t || exit 1; done
 
 # The inspector with sanitizers: an out-of-bounds read becomes a crash the fuzz loop sees.
-$(H)/inspector-asan: $(INSPECTOR_SRCS) | deps
+$(H)/inspector-asan: $(INSPECTOR_SRCS) $(ENGINE_SRCS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-	  -o $@ $(INSPECTOR_SRCS) $(ELF_LIBS)
+	  -o $@ $(INSPECTOR_SRCS) $(ENGINE_SRCS) $(ELF_LIBS)
 
 FUZZ_RUNS ?= 300
 test-inspector-fuzz: $(H)/inspector-asan $(H)/test_inspector_fuzz
@@ -67,10 +67,10 @@ test-inspector-freestanding: | deps
 # libFuzzer on the parser and checks, in-process (clang only): FUZZ_SECONDS=N, default 60.
 # Seeds: the record alone as a raw slice and as a small ELF core (test_inspector_mkdump).
 FUZZ_SECONDS ?= 60
-INSPECTOR_LIB_SRCS := $(filter-out inspector/main.c,$(wildcard inspector/*.c)) lib/crc32.c lib/diagram.c
+INSPECTOR_LIB_SRCS := $(filter-out inspector/main.c,$(INSPECTOR_SRCS)) $(ENGINE_SRCS)
 $(H)/fuzz_dump: tests/inspector/fuzz_dump.c $(INSPECTOR_LIB_SRCS) | deps
 	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Iinspector -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Iengine -Iinspector -fsanitize=fuzzer,address,undefined \
 	  -o $@ $^ $(ELF_LIBS)
 
 test-inspector-libfuzzer: $(H)/fuzz_dump $(H)/test_inspector_mkdump

@@ -1,0 +1,221 @@
+/*
+ * klayout.h: the rules engine, libklayout (build/libklayout.a, build/libklayout.so). Every front
+ * end goes through it: the inspector CLI (inspector/) on dump files, GDB (gdb-scripts/klayout/,
+ * through ctypes) live over the gdbstub and on cores. The engine owns every rule: the record's
+ * decoding, the invariants, the stacks' measurement, the diagram. A front end only says how to
+ * read physical memory and what it knows of the harts, then shows the verdicts.
+ *
+ *   struct kl_session *s = kl_new(path, my_read, my_ctx);   (or kl_set_map for zero copy)
+ *   kl_set_ram(s, lo, hi); kl_add_hart(s, pc, sp);          (what the target knows)
+ *   kl_load(s);  kl_open_elf(s, "kernel.elf");               (optional: the elf.* checks)
+ *   const struct report *rep = kl_check(s, -1);              (the verdicts)
+ *   char *text = kl_check_text(s, -1, 0, &n);  kl_free(text); kl_close(s);
+ *
+ * Errors are one line "'FILE': what is wrong", printed as "PROGRAM: ..." on stderr when a
+ * program name is set (kl_set_program) and kept for kl_last_error() in every case.
+ */
+#ifndef KLAYOUT_H
+#define KLAYOUT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <gelf.h>
+#include "layout_record.h"
+#include "lr_regions.h"
+
+/* ---- util.c: messages and formatting ---------------------------------------------------------- */
+/* One line: "PROGRAM: 'FILE': message". Returns -1 so callers can `return fail(...)`. */
+int fail(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As fail(), with libelf's reason appended: "...: message: elf_errmsg(-1)". */
+int fail_elf(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The program name messages go out under on stderr; NULL: keep them for kl_last_error only. */
+void kl_set_program(const char *name);
+/* The last message, without the program name ("" when none). */
+const char *kl_last_error(void);
+/* "0x%016" PRIx64 into buf (at least 19 bytes); returns buf. */
+char *hex64(char *buf, uint64_t v);
+/* "[0x80000000, 0x80400000)" into buf; returns buf. */
+char *range_str(char *buf, size_t len, struct lr_range g);
+/* A task's name from its NUL-padded field, non-printable bytes as '?': buf >= LR_NAME_LEN + 1. */
+char *task_name(char *buf, const struct lr_task *t);
+/* The invariant's stable id and its one-line description, from LR_INVARIANTS. */
+const char *invariant_id(unsigned inv);
+const char *invariant_text(unsigned inv);
+
+/* ---- session.c: a target, its record, its stacks ------------------------------------------------ */
+#define KL_MAX_HARTS 8
+
+/* Copies [paddr, paddr + len) of the target into buf: 0 when every byte was read, else -1. */
+typedef int kl_read_fn(void *ctx, uint64_t paddr, void *buf, uint64_t len);
+/* The bytes of [paddr, paddr + len) in place, or NULL when not all present (files mapped). */
+typedef const void *kl_map_fn(void *ctx, uint64_t paddr, uint64_t len);
+
+struct kl_session;
+
+/* A session on a target named name (a dump's path: messages and summaries name it). */
+struct kl_session *kl_new(const char *name, kl_read_fn *read, void *ctx);
+/* Zero-copy reads for targets already in memory; read may then be NULL. */
+void kl_set_map(struct kl_session *s, kl_map_fn *map);
+/* A running machine (GDB over the gdbstub): "not readable" rather than "not in the dump". */
+void kl_set_live(struct kl_session *s, int live);
+/* The RAM the target holds around RECORD_ADDR (a dump's segment): layout.ram compares it. */
+void kl_set_ram(struct kl_session *s, uint64_t lo, uint64_t hi);
+/* One hart's registers, in hart order; without any, hart.sp is skipped for `reason`. */
+void kl_add_hart(struct kl_session *s, uint64_t pc, uint64_t sp);
+void kl_set_no_harts(struct kl_session *s, const char *reason);
+/* Reads the record at RECORD_ADDR: 0, or -1 after a message (the target lacks the page). */
+int kl_load(struct kl_session *s);
+/* The kernel ELF for the elf.* checks and image.untouched's byte compare: 0, or -1 after a message. */
+int kl_open_elf(struct kl_session *s, const char *path);
+void kl_close(struct kl_session *s);
+
+const char *kl_name(const struct kl_session *s);
+const struct layout_record *kl_record(const struct kl_session *s);
+/* 1 when magic, version and size are the ones this engine knows: else nothing can be trusted. */
+int kl_header_ok(const struct kl_session *s);
+/* With an ELF: 1 when the record carries the ELF's build ID. Without one: 1. */
+int kl_elf_matches(const struct kl_session *s);
+/* The target's RAM (layout.ram) and harts, as set. */
+int kl_ram(const struct kl_session *s, struct lr_range *ram);
+size_t kl_harts(const struct kl_session *s, const uint64_t **pc, const uint64_t **sp);
+/* Reads len bytes at paddr: 0, or -1 when the target does not hold them all. */
+int kl_read(const struct kl_session *s, uint64_t paddr, void *buf, uint64_t len);
+
+/* ---- kelf.c: the kernel ELF ------------------------------------------------------------------ */
+struct kelf {
+	const char *path;
+	int fd;
+	Elf *elf;
+	size_t shstrndx;
+};
+
+int kelf_open(struct kelf *k, const char *path);
+void kelf_close(struct kelf *k);
+/* Section by name with its header, or NULL. */
+Elf_Scn *kelf_section(const struct kelf *k, const char *name, GElf_Shdr *shdr);
+/* A global symbol's value: 0, or -1 when absent. */
+int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value);
+/* The NT_GNU_BUILD_ID bytes: 0, or -1 when the ELF has none. */
+int kelf_build_id(const struct kelf *k, const uint8_t **id, size_t *len);
+/* The file bytes of a section (not NOBITS): 0, or -1 after a message. */
+int kelf_section_bytes(const struct kelf *k, Elf_Scn *scn, const uint8_t **bytes, size_t *len);
+
+/* One image region as the ELF describes it: from sections, and from the linker's symbols. */
+struct kelf_region {
+	const char *name;                /* "text", "rodata", ... as in the record */
+	const char *sections;            /* the sections it spans, for people */
+	const char *sym_start, *sym_end; /* _x_start, _x_end */
+	int have_sections, have_symbols;
+	struct lr_range by_sections, by_symbols;
+};
+#define KELF_REGIONS LR_IMAGE_REGION_COUNT
+/* Fills the image regions of LR_IMAGE_REGIONS, in that order. */
+void kelf_regions(const struct kelf *k, struct kelf_region out[KELF_REGIONS]);
+
+/* ---- record.c: the layout record --------------------------------------------------------------- */
+/* 0 when magic, version and size are the ones this reader knows: else nothing can be trusted. */
+int record_header_ok(const struct layout_record *r);
+/* Whether the record carries exactly this build ID. */
+int record_build_id_is(const struct layout_record *r, const uint8_t *id, size_t len);
+/* Tasks and kernel violations actually stored, clamped to the arrays. */
+uint32_t record_task_count(const struct layout_record *r);
+uint32_t record_violations_kept(const struct layout_record *r);
+
+/* A region of the record, low to high, as layout.order walks them. */
+struct region {
+	char name[48];         /* "text", ..., "task 2 'beta'", "kernel stack" */
+	struct lr_range range;
+	int in_image;          /* small alignment gaps allowed before it */
+	int is_stack;          /* a task or the kernel stack */
+};
+#define REGIONS_MAX (10 + LR_MAX_TASKS)
+size_t record_regions(const struct layout_record *r, struct region out[REGIONS_MAX]);
+
+/* ---- stacks.c: what the target says about each stack ---------------------------------------- */
+struct stack_info {
+	char owner[48];        /* "kernel stack" or "task 2 'beta'" */
+	uint32_t id;           /* 0 = the kernel */
+	char name[LR_NAME_LEN + 1];
+	uint32_t state;        /* LR_TASK_*; the kernel counts as RUNNING when current == 0 */
+	struct lr_range range;
+	uint64_t saved_sp;     /* kernel_sp or the task's saved_sp */
+	int have_used;         /* sp now known and inside (lo, hi] */
+	uint64_t used;         /* hi - sp now */
+	int have_paint;        /* the whole stack is in the dump */
+	uint64_t high_water;   /* lr_stack_high_water */
+	int have_lo_word;
+	uint64_t lo_word;      /* the excluded word */
+	int sentinel_ok;       /* lo_word is the record's sentinel */
+	int have_lo_next;
+	uint64_t lo_next_word; /* the lowest usable word, lo + 8: paint unless the stack got there */
+};
+#define STACKS_MAX (1 + LR_MAX_TASKS)
+/* Kernel stack first, then tasks in creation order (measured once per session). */
+size_t kl_stacks(struct kl_session *s, const struct stack_info **out);
+/* (size - high_water) * 100 / size, the check's and the tables' headroom. */
+unsigned stack_headroom_pct(const struct stack_info *s);
+
+/* ---- report.c: check results, the engine's verdicts ------------------------------------------- */
+enum check_status { CHECK_NOT_RUN, CHECK_PASS, CHECK_FAIL, CHECK_SKIP };
+enum violation_source { SOURCE_INSPECTOR, SOURCE_KERNEL };
+
+#define VIOLATION_TEXT 96 /* expected and found, as text */
+struct violation {
+	unsigned inv;          /* enum lr_invariant */
+	enum violation_source source;
+	char region[48];
+	uint64_t addr;
+	char expected[VIOLATION_TEXT];
+	char found[VIOLATION_TEXT];
+};
+
+#define REPORT_MAX_VIOLATIONS 512
+struct report {
+	enum check_status status[LR_INV_COUNT];
+	char skip_reason[LR_INV_COUNT][64];
+	struct violation v[REPORT_MAX_VIOLATIONS];
+	size_t nv;
+	size_t nv_dropped;     /* beyond REPORT_MAX_VIOLATIONS */
+	uint32_t kernel_seen;  /* record.violation_count */
+	uint32_t kernel_kept;  /* entries the record holds */
+};
+
+size_t report_checks_run(const struct report *rep);
+size_t report_violations(const struct report *rep);
+
+/* Every invariant in LR_INVARIANTS order; min_headroom is a percent, -1 to skip stack.headroom.
+ * The report belongs to the session (valid until the next kl_check or kl_close); NULL when out
+ * of memory, after a message. */
+const struct report *kl_check(struct kl_session *s, int min_headroom);
+
+/* ---- out_text.c and diagram.c: the text every front end prints ---------------------------------- */
+struct dump;           /* the inspector's dump (inspector/inspector.h), for its own formats */
+struct check_view {    /* everything a check output shows */
+	const char *dump_path;
+	const struct dump *d;  /* NULL outside the inspector */
+	const struct layout_record *r;
+	const struct stack_info *stacks;
+	size_t nstacks;
+	const struct report *rep;
+	int verbose;
+};
+
+void out_check_text(FILE *out, const struct check_view *v);
+void out_stacks_text(FILE *out, const struct stack_info *s, size_t n);
+/* `record`: every field as a stable `name: value` line. */
+void record_print(FILE *out, const struct layout_record *r);
+/* One violation as the text formats show it, without newline. */
+void violation_format(char *buf, size_t len, const struct violation *v);
+/* `diagram`: the design document's picture with the target's addresses and stack use. */
+void kl_diagram_print(FILE *out, struct kl_session *s);
+
+/* The same texts as malloc'd strings for front ends without a FILE (GDB's ctypes); kl_free them.
+ * NULL after a message. *violations (may be NULL) gets the count that decides the exit status. */
+char *kl_check_text(struct kl_session *s, int min_headroom, int verbose, size_t *violations);
+char *kl_stacks_text(struct kl_session *s);
+char *kl_record_text(struct kl_session *s);
+char *kl_diagram_text(struct kl_session *s);
+void kl_free(void *p);
+
+#endif

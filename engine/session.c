@@ -1,0 +1,300 @@
+/*
+ * session.c: one target as the engine sees it: how to read its physical memory (a read callback,
+ * or a map for files already in memory), its RAM and its harts when the target knows them, the
+ * record read once, the stacks measured once, an optional kernel ELF. The entry points front
+ * ends call: the checks (kl_check) and the texts every front end prints (kl_*_text).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "engine.h"
+#include "diagram.h"
+
+/* A read larger than this is a corrupt record's range, not a stack or an image to copy. */
+#define KL_READ_MAX (1ULL << 30)
+
+struct kl_session {
+	const char *name;
+	kl_read_fn *read;
+	kl_map_fn *map;
+	void *ctx;
+	int live;
+	int have_ram;
+	struct lr_range ram;
+	size_t nharts;
+	uint64_t hart_pc[KL_MAX_HARTS], hart_sp[KL_MAX_HARTS];
+	char no_harts[64];
+	int loaded;
+	struct layout_record r;
+	struct kelf k;
+	int have_kelf;
+	int measured;
+	struct stack_info stacks[STACKS_MAX];
+	size_t nstacks;
+	struct report rep;
+};
+
+struct kl_session *kl_new(const char *name, kl_read_fn *read, void *ctx)
+{
+	struct kl_session *s = calloc(1, sizeof *s);
+	if (!s) {
+		fail(name, "out of memory");
+		return NULL;
+	}
+	s->name = name;
+	s->read = read;
+	s->ctx = ctx;
+	snprintf(s->no_harts, sizeof s->no_harts, "no registers");
+	return s;
+}
+
+void kl_set_map(struct kl_session *s, kl_map_fn *map) { s->map = map; }
+void kl_set_live(struct kl_session *s, int live) { s->live = live; }
+
+void kl_set_ram(struct kl_session *s, uint64_t lo, uint64_t hi)
+{
+	s->have_ram = 1;
+	s->ram = (struct lr_range){ lo, hi };
+}
+
+void kl_add_hart(struct kl_session *s, uint64_t pc, uint64_t sp)
+{
+	if (s->nharts == KL_MAX_HARTS)
+		return;
+	s->hart_pc[s->nharts] = pc;
+	s->hart_sp[s->nharts++] = sp;
+	s->measured = 0;       /* the sp now of the stack on the hart */
+}
+
+void kl_set_no_harts(struct kl_session *s, const char *reason)
+{
+	snprintf(s->no_harts, sizeof s->no_harts, "%s", reason);
+}
+
+int kl_load(struct kl_session *s)
+{
+	if (record_find(s, &s->r) != 0)
+		return -1;
+	s->loaded = 1;
+	s->measured = 0;
+	return 0;
+}
+
+int kl_open_elf(struct kl_session *s, const char *path)
+{
+	if (s->have_kelf)
+		kelf_close(&s->k);
+	s->have_kelf = 1;      /* kelf_close undoes a half-open ELF too */
+	if (kelf_open(&s->k, path) == 0)
+		return 0;
+	kelf_close(&s->k);
+	s->have_kelf = 0;
+	return -1;
+}
+
+void kl_close(struct kl_session *s)
+{
+	if (!s)
+		return;
+	if (s->have_kelf)
+		kelf_close(&s->k);
+	free(s);
+}
+
+const char *kl_name(const struct kl_session *s) { return s->name; }
+const struct layout_record *kl_record(const struct kl_session *s) { return &s->r; }
+int kl_header_ok(const struct kl_session *s) { return s->loaded && record_header_ok(&s->r) == 0; }
+int kl_live(const struct kl_session *s) { return s->live; }
+const char *kl_no_harts(const struct kl_session *s) { return s->no_harts; }
+
+const char *kl_absent(const struct kl_session *s)
+{
+	return s->live ? "not readable" : "not in the dump";
+}
+
+int kl_elf_matches(const struct kl_session *s)
+{
+	const uint8_t *id;
+	size_t len;
+	if (!s->have_kelf)
+		return 1;
+	return kelf_build_id(&s->k, &id, &len) == 0 && record_build_id_is(&s->r, id, len);
+}
+
+int kl_ram(const struct kl_session *s, struct lr_range *ram)
+{
+	if (s->have_ram)
+		*ram = s->ram;
+	return s->have_ram;
+}
+
+size_t kl_harts(const struct kl_session *s, const uint64_t **pc, const uint64_t **sp)
+{
+	if (pc)
+		*pc = s->hart_pc;
+	if (sp)
+		*sp = s->hart_sp;
+	return s->nharts;
+}
+
+const uint8_t *kl_bytes(const struct kl_session *s, uint64_t addr, uint64_t len, void **owned)
+{
+	*owned = NULL;
+	if (len && addr + len - 1 < addr)
+		return NULL;
+	if (s->map)
+		return s->map(s->ctx, addr, len);
+	if (!s->read || len > KL_READ_MAX)
+		return NULL;
+	void *buf = malloc(len ? len : 1);
+	if (!buf)
+		return NULL;
+	if (s->read(s->ctx, addr, buf, len) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*owned = buf;
+	return buf;
+}
+
+int kl_read(const struct kl_session *s, uint64_t paddr, void *buf, uint64_t len)
+{
+	void *owned;
+	const uint8_t *p;
+	if (!s->map && s->read)
+		return len && paddr + len - 1 < paddr ? -1 : s->read(s->ctx, paddr, buf, len);
+	p = kl_bytes(s, paddr, len, &owned);
+	if (!p)
+		return -1;
+	memcpy(buf, p, len);
+	free(owned);
+	return 0;
+}
+
+int kl_read_u64(const struct kl_session *s, uint64_t addr, uint64_t *value)
+{
+	uint8_t b[8];
+	if (kl_read(s, addr, b, 8) != 0)
+		return -1;
+	*value = 0;
+	for (int i = 7; i >= 0; i--)
+		*value = (*value << 8) | b[i];
+	return 0;
+}
+
+size_t kl_stacks(struct kl_session *s, const struct stack_info **out)
+{
+	/* Without a trusted header the task table is noise: measure nothing. */
+	if (!s->measured) {
+		s->nstacks = kl_header_ok(s) ? stacks_measure(s, &s->r, s->stacks) : 0;
+		s->measured = 1;
+	}
+	*out = s->stacks;
+	return s->nstacks;
+}
+
+const struct report *kl_check(struct kl_session *s, int min_headroom)
+{
+	const struct stack_info *stacks;
+	size_t n = kl_stacks(s, &stacks);
+	report_init(&s->rep);
+	struct check_ctx ctx = {
+		.s = s, .r = &s->r, .k = s->have_kelf ? &s->k : NULL, .min_headroom = min_headroom,
+		.stacks = stacks, .nstacks = n, .rep = &s->rep,
+	};
+	check_run(&ctx);
+	return &s->rep;
+}
+
+/* ---- the diagram ------------------------------------------------------------------------------ */
+static void emit_line(void *ctx, const char *line)
+{
+	fprintf(ctx, "%s\n", line);
+}
+
+void kl_diagram_print(FILE *out, struct kl_session *s)
+{
+	struct stack_usage usage[STACKS_MAX];
+	const struct stack_info *stacks;
+	size_t n = kl_stacks(s, &stacks);
+	/* stacks[0] is the kernel's, then tasks in record order: the layout diagram_draw expects. */
+	for (size_t i = 0; i < n; i++)
+		usage[i] = (struct stack_usage){ .known = stacks[i].have_paint,
+						 .high_water = stacks[i].high_water };
+	diagram_draw(&s->r, &usage[0], &usage[1], emit_line, out);
+}
+
+/* ---- texts as strings ------------------------------------------------------------------------- */
+static char *text_done(FILE *f, char **buf, const char *name)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		fail(name, "out of memory");
+		return NULL;
+	}
+	return *buf;
+}
+
+#define TEXT_OPEN(f, buf, len, name)                                                               \
+	char *buf = NULL;                                                                          \
+	size_t len = 0;                                                                            \
+	FILE *f = open_memstream(&buf, &len);                                                      \
+	if (!f) {                                                                                  \
+		fail(name, "out of memory");                                                       \
+		return NULL;                                                                       \
+	}
+
+static int require_header(const struct kl_session *s)
+{
+	if (kl_header_ok(s))
+		return 0;
+	return fail(s->name, "no valid layout record at 0x%lx (magic, version or size): see `inspector check`",
+		    (unsigned long)RECORD_ADDR);
+}
+
+char *kl_check_text(struct kl_session *s, int min_headroom, int verbose, size_t *violations)
+{
+	const struct report *rep = kl_check(s, min_headroom);
+	const struct stack_info *stacks;
+	size_t n = kl_stacks(s, &stacks);
+	struct check_view view = {
+		.dump_path = s->name, .r = &s->r, .stacks = stacks, .nstacks = n, .rep = rep,
+		.verbose = verbose,
+	};
+	TEXT_OPEN(f, buf, len, s->name);
+	out_check_text(f, &view);
+	if (violations)
+		*violations = report_violations(rep);
+	return text_done(f, &buf, s->name);
+}
+
+char *kl_stacks_text(struct kl_session *s)
+{
+	const struct stack_info *stacks;
+	if (require_header(s) != 0)
+		return NULL;
+	size_t n = kl_stacks(s, &stacks);
+	TEXT_OPEN(f, buf, len, s->name);
+	out_stacks_text(f, stacks, n);
+	return text_done(f, &buf, s->name);
+}
+
+char *kl_record_text(struct kl_session *s)
+{
+	TEXT_OPEN(f, buf, len, s->name);
+	record_print(f, &s->r);
+	return text_done(f, &buf, s->name);
+}
+
+char *kl_diagram_text(struct kl_session *s)
+{
+	if (require_header(s) != 0)
+		return NULL;
+	TEXT_OPEN(f, buf, len, s->name);
+	kl_diagram_print(f, s);
+	return text_done(f, &buf, s->name);
+}
+
+void kl_free(void *p)
+{
+	free(p);
+}
