@@ -27,7 +27,7 @@ static const void *dump_map(void *ctx, uint64_t paddr, uint64_t len)
 }
 
 /* The engine's view of the dump: its bytes in place, its RAM, its harts' registers. */
-static struct kl_session *engine_on_dump(const struct dump *d)
+struct kl_session *engine_on_dump(const struct dump *d)
 {
 	struct kl_session *kl = kl_new(d->path, NULL, (void *)d);
 	const struct dump_segment *ram = dump_segment_at(d, RECORD_ADDR);

@@ -69,6 +69,10 @@ struct options {
 	const char *file;      /* the one positional argument */
 };
 
+/* The engine's session on an opened dump (its bytes in place, its RAM and harts); NULL when out
+ * of memory. The record is not read yet: kl_load(). */
+struct kl_session *engine_on_dump(const struct dump *d);
+
 int cmd_check(const struct options *o);
 int cmd_diagram(const struct options *o);
 int cmd_stacks(const struct options *o);

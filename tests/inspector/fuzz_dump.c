@@ -9,45 +9,33 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "inspector.h"
-#include "diagram.h"
 
 #define FUZZ_RAW_BASE (RECORD_ADDR - 256)
 
-static void emit_nothing(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
 
 /* Everything `inspector check --format json --elf-less` and `diagram` do after opening. */
 static void inspect(const struct dump *d, FILE *sink)
 {
-	static struct layout_record r;
-	static struct stack_info stacks[STACKS_MAX];
-	static struct report rep;
-	struct stack_usage usage[STACKS_MAX];
-	size_t n = 0;
+	struct kl_session *s = engine_on_dump(d);
+	const struct stack_info *stacks;
 
-	if (record_find(d, &r) != 0)
+	if (!s || kl_load(s) != 0) {
+		kl_close(s);
 		return;
-	if (record_header_ok(&r) == 0)
-		n = stacks_measure(d, &r, stacks);
-	report_init(&rep);
-	struct check_ctx ctx = { .d = d, .r = &r, .min_headroom = 10, .stacks = stacks,
-				 .nstacks = n, .rep = &rep };
-	check_run(&ctx);
-	struct check_view view = { .dump_path = "fuzz", .d = d, .r = &r, .stacks = stacks,
-				   .nstacks = n, .rep = &rep, .verbose = 1 };
+	}
+	const struct report *rep = kl_check(s, 10);
+	size_t n = kl_stacks(s, &stacks);
+	struct check_view view = { .dump_path = "fuzz", .d = d, .r = kl_record(s), .stacks = stacks,
+				   .nstacks = n, .rep = rep, .verbose = 1 };
 	out_check_json(sink, &view);
 	out_check_junit(sink, &view);
 	out_check_text(sink, &view);
-	record_print(sink, &r);
+	record_print(sink, kl_record(s));
 	if (n) {
-		for (size_t i = 0; i < n; i++)
-			usage[i] = (struct stack_usage){ stacks[i].have_paint, stacks[i].high_water };
-		diagram_draw(&r, &usage[0], &usage[1], emit_nothing, NULL);
+		kl_diagram_print(sink, s);
 		out_stacks_text(sink, stacks, n);
 	}
+	kl_close(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,16 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	/*
-	 * The inspector's one-line messages (fprintf to stderr) go nowhere; the sanitizers write to
+	 * The engine keeps its one-line messages instead of printing them; the sanitizers write to
 	 * fd 2 directly, so their reports still show.
 	 */
-	FILE *err = stderr;
-	stderr = sink;
+	kl_set_program(NULL);
 	if (ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
 		abort();
 	if (dump_open(&d, path, FUZZ_RAW_BASE) == 0)
 		inspect(&d, sink);
 	dump_close(&d);
-	stderr = err;
 	return 0;
 }
