@@ -96,7 +96,8 @@ $(H)/inspector: $(INSPECTOR_SRCS) $(H)/libklayout.a | deps
 
 # GDB reads the record's constants from the C headers, through the preprocessor (never retyped):
 # everything up to the .in file's marker line is the headers' own output and is dropped.
-gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/layout_record.h include/memlayout.h
+gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/layout_record.h include/memlayout.h \
+                                  include/lr_regions.h include/harness.h
 	$(CC) -E -P -x c -D__ASSEMBLER__ -Iinclude $< -o $@.i
 	sed '1,/<!-- end-c-headers -->/d' $@.i > $@.tmp && rm -f $@.i && mv $@.tmp $@
 
@@ -110,7 +111,7 @@ debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py | deps
 	$(PYTHON) gdb-scripts/debug.py $(K)/kernel.elf --mem $(QEMU_MEM)
 
 # The gate: boot, dump at the ready line (ELF core and raw RAM of the same moment), check.
-dump: $(K)/kernel.elf | deps
+dump: $(K)/kernel.elf gdb-scripts/klayout/constants.py | deps
 	$(PYTHON) tools/kqemu.py dump $(K)/kernel.elf --mem $(QEMU_MEM) --elf $(K)/dump.elf --raw $(K)/dump.bin -q
 
 check: dump host
@@ -140,8 +141,15 @@ $(H)/dtb/virt-%.dtb: | deps
 	@mkdir -p $(@D)
 	qemu-system-riscv64 -machine virt,dumpdtb=$@ -m $* -bios none -display none 2>/dev/null
 
-test-unit: $(UNIT_TESTS) $(DTBS)
-	@for t in $(UNIT_TESTS); do DTB_DIR=$(H)/dtb $$t || exit 1; done
+# The engine on dumps built in memory (the inspector's fixture, no file written).
+$(H)/test_engine: tests/unit/test_engine.c $(ENGINE_SRCS) tests/unit/test_inspector_fixture.c \
+                  tests/unit/test_inspector_fixture_elf.c tests/unit/test_inspector_fixture.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -Itests/unit -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ $(filter %.c,$^) -lcmocka $(ELF_LIBS)
+
+test-unit: $(UNIT_TESTS) $(H)/test_engine $(DTBS)
+	@for t in $(UNIT_TESTS) $(H)/test_engine; do DTB_DIR=$(H)/dtb $$t || exit 1; done
 
 test-boot: host | deps
 	$(PYTHON) tests/boot/test_boot.py

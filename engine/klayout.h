@@ -39,6 +39,10 @@ char *hex64(char *buf, uint64_t v);
 char *range_str(char *buf, size_t len, struct lr_range g);
 /* A task's name from its NUL-padded field, non-printable bytes as '?': buf >= LR_NAME_LEN + 1. */
 char *task_name(char *buf, const struct lr_task *t);
+/* task_name() on a raw LR_NAME_LEN-byte field (for readers holding bytes: GDB); static buffer. */
+const char *kl_task_name_bytes(const char *field);
+/* "new", "ready", "running", "parked", "faulted", else "unknown". */
+const char *kl_task_state_name(uint32_t state);
 /* The invariant's stable id and its one-line description, from LR_INVARIANTS. */
 const char *invariant_id(unsigned inv);
 const char *invariant_text(unsigned inv);
@@ -74,6 +78,11 @@ const char *kl_name(const struct kl_session *s);
 const struct layout_record *kl_record(const struct kl_session *s);
 /* 1 when magic, version and size are the ones this engine knows: else nothing can be trusted. */
 int kl_header_ok(const struct kl_session *s);
+/* Why the header is not trusted, for display commands: "magic is 0x0, not 0x4452...": 0, or -1
+ * when it is trusted. */
+int kl_header_problem(const struct kl_session *s, char *buf, size_t len);
+/* A warning for display commands (an odd generation: caught mid-update): 0, or -1 when none. */
+int kl_record_warning(const struct kl_session *s, char *buf, size_t len);
 /* With an ELF: 1 when the record carries the ELF's build ID. Without one: 1. */
 int kl_elf_matches(const struct kl_session *s);
 /* The target's RAM (layout.ram) and harts, as set. */

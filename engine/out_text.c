@@ -79,7 +79,7 @@ static void print_range(FILE *out, const char *name, struct lr_range g)
 	fprintf(out, "%s.hi: 0x%016" PRIx64 "\n", name, g.hi);
 }
 
-static const char *task_state_name(uint32_t state)
+const char *kl_task_state_name(uint32_t state)
 {
 	static const char *const names[] = { "new", "ready", "running", "parked", "faulted" };
 	return state < sizeof names / sizeof names[0] ? names[state] : "unknown";
@@ -92,7 +92,7 @@ static void print_tasks(FILE *out, const struct layout_record *r)
 		const struct lr_task *t = &r->tasks[i];
 		fprintf(out, "task[%u].id: %u\n", i, t->id);
 		fprintf(out, "task[%u].name: %s\n", i, task_name(name, t));
-		fprintf(out, "task[%u].state: %u (%s)\n", i, t->state, task_state_name(t->state));
+		fprintf(out, "task[%u].state: %u (%s)\n", i, t->state, kl_task_state_name(t->state));
 		snprintf(key, sizeof key, "task[%u].stack", i);
 		print_range(out, key, t->stack);
 		snprintf(key, sizeof key, "task[%u].saved_sp", i);

@@ -4,6 +4,7 @@
  * record read once, the stacks measured once, an optional kernel ELF. The entry points front
  * ends call: the checks (kl_check) and the texts every front end prints (kl_*_text).
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
@@ -109,6 +110,32 @@ const char *kl_no_harts(const struct kl_session *s) { return s->no_harts; }
 const char *kl_absent(const struct kl_session *s)
 {
 	return s->live ? "not readable" : "not in the dump";
+}
+
+int kl_header_problem(const struct kl_session *s, char *buf, size_t len)
+{
+	const struct layout_record *r = &s->r;
+	if (!s->loaded)
+		snprintf(buf, len, "the record page cannot be read");
+	else if (r->magic != LR_MAGIC)
+		snprintf(buf, len, "magic is 0x%" PRIx64 ", not 0x%" PRIx64 " (the kernel has not written it)",
+			 r->magic, (uint64_t)LR_MAGIC);
+	else if (r->version != LR_VERSION)
+		snprintf(buf, len, "version %u; this engine reads version %u", r->version, LR_VERSION);
+	else if (r->size != sizeof *r)
+		snprintf(buf, len, "it says it is %u bytes; version %u is %zu", r->size, LR_VERSION, sizeof *r);
+	else
+		return -1;
+	return 0;
+}
+
+int kl_record_warning(const struct kl_session *s, char *buf, size_t len)
+{
+	if (!kl_header_ok(s) || !(s->r.generation & 1))
+		return -1;
+	snprintf(buf, len, "record generation %u is odd: the kernel was updating the record; fields "
+		 "may disagree with each other", s->r.generation);
+	return 0;
 }
 
 int kl_elf_matches(const struct kl_session *s)

@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <inttypes.h>
+#include <string.h>
 #include <libelf.h>
 #include "klayout.h"
 
@@ -76,6 +77,14 @@ char *task_name(char *buf, const struct lr_task *t)
 	}
 	buf[i] = 0;
 	return buf;
+}
+
+const char *kl_task_name_bytes(const char *field)
+{
+	static char buf[LR_NAME_LEN + 1];
+	struct lr_task t;
+	memcpy(t.name, field, LR_NAME_LEN);
+	return task_name(buf, &t);
 }
 
 /* The text column of LR_INVARIANTS (the header has the ids): never retyped here. */

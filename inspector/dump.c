@@ -12,13 +12,8 @@
 #include <libelf.h>
 #include "inspector.h"
 
-/*
- * QEMU's target/riscv/arch_dump.c, struct riscv64_elf_prstatus: pad1[32], pr_pid, pad2[76],
- * then pr_reg = pc, x1 (ra), x2 (sp), ... as 8-byte words.
- */
-#define PRSTATUS_REGS 112
-#define PRSTATUS_PC   (PRSTATUS_REGS + 0)
-#define PRSTATUS_SP   (PRSTATUS_REGS + 2 * 8)
+/* PRSTATUS_PC, PRSTATUS_SP: where QEMU's NT_PRSTATUS holds the registers (include/harness.h). */
+#include "harness.h"
 
 static uint64_t le64(const uint8_t *p)
 {

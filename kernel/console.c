@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include "console.h"
+#include "harness.h"
 
 void kputs(const char *s)
 {
@@ -67,7 +68,7 @@ void kprintf(const char *fmt, ...)
 
 void panic(const char *fn, const char *msg)
 {
-	kprintf("\npanic: %s: %s\nKLAYOUT HALTED panic\n", fn, msg);
+	kprintf("\npanic: %s: %s\n" KLAYOUT_HALTED " panic\n", fn, msg);
 	for (;;)
 		asm volatile("wfi");
 }

@@ -7,6 +7,7 @@
 #include "record.h"
 #include "console.h"
 #include "diagram.h"
+#include "harness.h"
 
 extern char _boot_stack_end[];
 
@@ -72,7 +73,7 @@ void kmain(void)
 		record_begin(); /* the bug: an update that never ends */
 	/* For harnesses: RAM as the device tree gave it; a partial dump needs [ram, record end)
 	 * and [available, ram end). */
-	kprintf("KLAYOUT READY record=%lx available=%lx ram=%lx-%lx tasks=%u violations=%u\n",
+	kprintf(KLAYOUT_READY KLAYOUT_READY_FIELDS "\n",
 		(uint64_t)RECORD_ADDR, r->available, r->ram.lo, r->ram.hi, r->task_count,
 		r->violation_count);
 	if (kconfig.fault == FAULT_BOOT_STACK)

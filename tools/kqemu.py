@@ -23,8 +23,10 @@ import sys
 import tempfile
 import time
 
-READY = b"KLAYOUT READY"
-HALTED = b"KLAYOUT HALTED"   # panic: the kernel stopped before its ready line
+import kbuild  # noqa: E402  (beside this file: the constants of include/harness.h)
+
+READY = kbuild.constants().KLAYOUT_READY.encode()
+HALTED = kbuild.constants().KLAYOUT_HALTED.encode()   # panic: stopped before the ready line
 
 
 def _die_with_parent():
@@ -147,7 +149,7 @@ class Qemu:
 
     def ready_fields(self):
         """The ready line's key=value fields: record, available, ram (lo, hi), tasks, ..."""
-        m = re.search(rb"KLAYOUT READY ([^\r\n]*)", self.console)
+        m = re.search(re.escape(READY) + rb" ([^\r\n]*)", self.console)
         if not m:
             raise QemuError("no ready line on the console")
         fields = dict(kv.split("=", 1) for kv in m.group(1).decode().split() if "=" in kv)

@@ -1,6 +1,6 @@
 """utils.py: helpers every klayout command shares: cached types, the target (live or core),
-memory reads that fail with the address, little-endian words and number formatting.
-Called by record.py, stacks.py, check.py, show.py and bt.py; nothing here prints."""
+memory reads that fail with the address, little-endian words, argument parsing.
+Called by engine.py, record.py and bt.py; nothing here prints or decides."""
 import re
 import struct
 
@@ -76,43 +76,6 @@ def try_read(addr, length):
 
 def u64(buf, off=0):
     return struct.unpack_from("<Q", buf, off)[0]
-
-
-def read_u64(addr):
-    """The little-endian word at addr, or None when unreadable."""
-    b = try_read(addr, 8)
-    return None if b is None else u64(b)
-
-
-def hart_sp():
-    """The hart's sp now (frame 0 of the selected thread), or None without registers."""
-    try:
-        return int(gdb.newest_frame().read_register("sp")) & 0xffffffffffffffff
-    except (gdb.error, RuntimeError):
-        return None
-
-
-def symbol_address(name):
-    """The address of a linker symbol (a minimal symbol: no debug info), or None."""
-    try:
-        return int(gdb.parse_and_eval("(unsigned long)&%s" % name))
-    except gdb.error:
-        return None
-
-
-def hex64(v):
-    return "0x%016x" % v
-
-
-def size_str(n):
-    """Bytes for people: 8 KiB, 1.5 MiB, 112 B."""
-    if n < 1024:
-        return "%d B" % n
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale:
-            v = n / scale
-            return ("%d %s" % (v, unit)) if n % scale == 0 else ("%.1f %s" % (v, unit))
-    return "%d B" % n
 
 
 def parse_args(arg, flags=(), options=()):

@@ -16,6 +16,7 @@ One line per case, then `N passed, M failed`; exit 1 on any failure, 2 when it c
 QEMU is always reaped by kqemu.Qemu; GDB runs with a timeout and is killed on every way out.
 """
 import argparse
+import ast
 import json
 import os
 import re
@@ -28,8 +29,10 @@ import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kbuild  # noqa: E402
 import kqemu  # noqa: E402
+import corrupt  # noqa: E402  (beside this file)
 
 GDB = "gdb-multiarch"
 LOADER = "gdb-scripts/layout.gdb"
@@ -176,7 +179,7 @@ def check_lines(text):
         elif VIOLATION_RE.match(line):
             viol.append(line)
             status[line.split(":", 1)[0]] = "fail"
-        m = re.match(r"^(\d+) checks, (\d+) violations$", line)
+        m = re.match(r"^(?:.*: )?(\d+) checks, (\d+) violations$", line)
         if m:
             summary = (int(m.group(1)), int(m.group(2)))
     return viol, status, summary
@@ -257,8 +260,9 @@ def t_reset(k):
         s = gdb(k, ["klayout record", "klayout show", "klayout stacks", "klayout bt gamma",
                     "klayout check"], port=port)
     for c in ("klayout record", "klayout show", "klayout stacks", "klayout bt gamma"):
-        R.ok("at reset: %s says no record yet" % c,
-             "no layout record at %#x yet" % kbuild.constants().RECORD_ADDR in s.out(c), s.out(c))
+        R.ok("at reset: %s says there is no record yet" % c,
+             "no valid layout record at %#x: magic is 0x0" % kbuild.constants().RECORD_ADDR
+             in s.out(c), s.out(c))
     out = s.out("klayout check")
     R.ok("at reset: check reports record.magic and skips the rest",
          "record.magic: record: at 0x0000000080100000: expected 0x44524f4359414c4b, found "
@@ -274,7 +278,7 @@ def t_after_boot(k, dump):
     cmds = ["klayout record", "klayout show", "klayout stacks", "klayout check -v",
             "klayout bt alpha", "klayout bt beta", "klayout bt gamma", "klayout bt 3",
             "klayout bt kernel", "bt", "klayout bt nosuch", "klayout stacks extra-arg",
-            record_bytes_cmd(rec_raw)]
+            "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         s = gdb(k, cmds, port=port, ready=q)
         q.dump(elf=dump)
@@ -287,8 +291,12 @@ def t_after_boot(k, dump):
          frames(s.out("klayout bt kernel")) == frames(s.out("bt")),
          "%s vs %s" % (frames(s.out("klayout bt kernel")), frames(s.out("bt"))))
     rows = stack_rows(s.out("klayout stacks"))
-    R.ok("after boot (live): stacks shows the kernel's live sp",
-         rows.get("kernel stack", {}).get("sp", "").endswith(" live"), str(rows))
+    sp = re.search(r"= (0x[0-9a-f]+)", s.out("p/x $sp"))
+    krow = rows.get("kernel stack", {})
+    R.ok("after boot (live): stacks measures the kernel's use from the hart's live sp",
+         sp is not None and krow
+         and int(krow["used now"]) == int(krow["hi"], 16) - int(sp.group(1), 16),
+         "%s, $sp %s" % (krow, sp and sp.group(1)))
     R.ok("after boot (live): bad arguments give one-line errors",
          "no task 'nosuch' in the record (tasks: 1 alpha, 2 beta, 3 gamma)"
          in s.out("klayout bt nosuch") and "klayout stacks takes no arguments" in s.out("klayout stacks extra-arg")
@@ -302,24 +310,24 @@ def common_after_boot(name, s, rec_raw):
     R.ok("%s: record decodes" % name, "magic: 0x44524f4359414c4b" in rec and "task_count: 3" in rec
          and "task[2].name: gamma" in rec and "flags: 0x3 ready halted" in rec, rec[:400])
     show = s.out("klayout show").splitlines()
-    want = ["High addresses", "kernel stack", "task 1 'alpha'", "task 2 'beta'",
-            "task 3 'gamma'", "free", "layout record", "padding", "kernel data", "kernel text",
-            "Low addresses"]
-    pos = [next((i for i, l in enumerate(show) if l.startswith(w) or l.startswith("|  " + w)),
+    want = ["High addresses", "Kernel stack", "Task 1 stack 'alpha'", "Task 2 stack 'beta'",
+            "Task 3 stack 'gamma'", "Free", "Layout record", "Padding", "Kernel data",
+            "Kernel text", "Low addresses"]
+    pos = [next((i for i, l in enumerate(show) if l.startswith(w) or l.startswith("|   " + w)),
                 -1) for w in want]
     R.ok("%s: show draws the regions high to low in the document's order" % name,
          -1 not in pos and pos == sorted(pos), "\n".join(show))
     R.ok("%s: show marks end and start of RAM and SP initial" % name,
          any("0x0000000088000000  <- end of RAM" in l for l in show)
          and any("0x0000000080000000  <- start of RAM" in l for l in show)
-         and any("<- SP initial 0x88000000" in l for l in show), "\n".join(show))
+         and any("0x0000000088000000  <- SP initial" in l for l in show), "\n".join(show))
     rows = stack_rows(s.out("klayout stacks"))
     R.ok("%s: stacks lists the kernel first, then the tasks in creation order" % name,
          list(rows) == ["kernel stack", "task 1 'alpha'", "task 2 'beta'", "task 3 'gamma'"],
          str(list(rows)))
-    R.ok("%s: every sentinel ok, every task parked with a saved sp" % name,
-         all(r["lo word"] == "ok" for r in rows.values())
-         and all(r["state"] == "parked" and r["sp"].endswith(" saved")
+    R.ok("%s: every sentinel ok, every task's use measured from its saved sp" % name,
+         all(r["sentinel"] == "ok" for r in rows.values())
+         and all(int(r["used now"]) == int(r["hi"], 16) - int(r["saved sp"], 16)
                  for o, r in rows.items() if o != "kernel stack"), str(rows))
     for task, depth in (("alpha", 20), ("beta", 5), ("gamma", 60)):
         f = frames(s.out("klayout bt %s" % task))
@@ -364,11 +372,13 @@ def t_deepest(k):
     sp = re.search(r"= (0x[0-9a-f]+)", s.out("p/x $sp"))
     rows = stack_rows(s.out("klayout stacks"))
     g = rows.get("task 3 'gamma'", {})
-    R.ok("deepest call: stacks shows gamma running with the hart's live sp",
-         sp is not None and g.get("state") == "running" and g.get("sp") == "%s live" % sp.group(1),
+    R.ok("deepest call: stacks measures gamma (running) from the hart's live sp",
+         sp is not None and g and int(g["used now"]) == int(g["hi"], 16) - int(sp.group(1), 16),
          "%s, $sp %s" % (g, sp and sp.group(1)))
-    R.ok("deepest call: the kernel's sp is its saved one",
-         rows.get("kernel stack", {}).get("sp", "").endswith(" saved"), str(rows))
+    krow = rows.get("kernel stack", {})
+    R.ok("deepest call: the kernel's use is from its saved sp",
+         krow and int(krow["used now"]) == int(krow["hi"], 16) - int(krow["saved sp"], 16),
+         str(rows))
     f = frames(s.out("klayout bt gamma"))
     R.ok("deepest call: bt gamma shows work_recurse 60 times under task_yield",
          f == ["task_yield", "work_at_depth"] + ["work_recurse"] * 60 + ["task_entry"], str(f))
@@ -417,18 +427,13 @@ def t_core(k, dump):
         p = subprocess.run([INSPECTOR, "record", dump], stdout=subprocess.PIPE, text=True)
         R.ok("core: klayout record prints the same lines as inspector record",
              p.stdout.strip() == s.out("klayout record").strip(), "")
-        p = subprocess.run([INSPECTOR, "stacks", "--format", "json", dump], stdout=subprocess.PIPE,
-                           text=True)
-        try:
-            want = {x["owner"]: x for x in json.loads(p.stdout)["stacks"]}
-        except (ValueError, KeyError):
-            want = {}
-        rows = stack_rows(s.out("klayout stacks"))
-        bad = [o for o, r in rows.items() if o not in want
-               or r["max"] != str(want[o]["high_water"]) or r["used"] != str(want[o]["used"])
-               or r["headroom"] != "%d%%" % want[o]["headroom_pct"]
-               or (r["lo word"] == "ok") != want[o]["sentinel_ok"]]
-        R.ok("core: stacks' numbers are the inspector's", rows and not bad, "differ: %s" % bad)
+        for gcmd, icmd in (("klayout stacks", ["stacks"]), ("klayout show", ["diagram"]),
+                           ("klayout check -v", ["check", "-v", "--elf", k])):
+            p = subprocess.run([INSPECTOR, *icmd, dump], stdout=subprocess.PIPE, text=True)
+            R.ok("core: `%s` prints exactly `inspector %s`" % (gcmd, icmd[0]),
+                 p.stdout.strip() and p.stdout.strip() == s.out(gcmd).strip()
+                 .replace(os.path.abspath(dump), dump).split("\nklayout check: ")[0].strip(),
+                 "\n  klayout:   %s\n  inspector: %s" % (s.out(gcmd)[-300:], p.stdout[-300:]))
 
 
 def t_violations():
@@ -475,6 +480,66 @@ def t_violations():
         os.unlink(dump)
 
 
+def record_offsets(k):
+    """struct layout_record's field offsets, from the kernel's debug info (through GDB)."""
+    script = os.path.join(OUT, "offsets.py")
+    with open(script, "w") as f:
+        f.write(corrupt.OFFSETS_PY)
+    p = subprocess.run([GDB, "-batch", "-nx", k, "-x", script], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=GDB_TIMEOUT)
+    os.unlink(script)
+    m = re.search(r"^OFFSETS (\{.*\})$", p.stdout, re.M)
+    if not m:
+        raise RuntimeError("cannot read struct layout_record's offsets: %s" % p.stdout[-300:])
+    return ast.literal_eval(m.group(1))
+
+
+def t_corrupted(k, dump):
+    """Each named corruption of tests/gdb/corrupt.py on a copy of the after-boot core, then
+    (live) a group of them written into a running kernel with GDB and dumped: `klayout check`
+    and `inspector check` agree, and both report what the case breaks."""
+    C = kbuild.constants()
+    offsets = record_offsets(k)
+    with open(dump, "rb") as f:
+        orig = f.read()
+    path = os.path.join(OUT, "corrupt.elf")
+    for case in corrupt.CASES:
+        name, ids = case[0], case[1]
+        core = bytearray(orig)
+        corrupt.apply(core, case, offsets, C)
+        with open(path, "wb") as f:
+            f.write(core)
+        s = gdb(k, ["klayout check -v"], core=path)
+        out = s.out("klayout check -v")
+        got = {l.split(":", 1)[0] for l in out.splitlines() if VIOLATION_RE.match(l)}
+        R.ok("corrupted core %s: klayout check reports %s" % (name, " ".join(ids)),
+             set(ids) <= got and "Traceback" not in s.text, out)
+        agree_with_inspector("corrupted core %s" % name, out, inspector_check(path, k))
+    os.unlink(path)
+    groups = [("header", [c for c in corrupt.CASES if c[0] == "magic"]),
+              ("stacks and links", [c for c in corrupt.CASES if c[0] in (
+                  "sentinel", "saved-sp", "chain-link", "available", "build-id", "hart-sp")])]
+    for gname, cases in groups:
+        edits = [cmd for c in cases for cmd in corrupt.gdb_commands(c)]
+        ids = {i for c in cases for i in c[1]}
+        port = free_port()
+        live_dump = os.path.join(OUT, "corrupt-live.elf")
+        try:
+            with kqemu.Qemu(k, MEM, gdb=port) as q:
+                live = gdb(k, edits + ["klayout check -v"], port=port, ready=q)
+                q.dump(elf=live_dump)
+        except kqemu.QemuError as e:
+            R.ok("corrupted live (%s): dump taken" % gname, False, str(e))
+            continue
+        out = live.out("klayout check -v")
+        got = {l.split(":", 1)[0] for l in out.splitlines() if VIOLATION_RE.match(l)}
+        R.ok("corrupted live (%s): klayout check reports %s" % (gname, " ".join(sorted(ids))),
+             ids <= got and "Traceback" not in live.text, out)
+        agree_with_inspector("corrupted live (%s) vs its dump" % gname, out,
+                             inspector_check(live_dump, k))
+        os.unlink(live_dump)
+
+
 def t_wrong_elf(k, other_dump):
     s = gdb(k, ["klayout show", "klayout bt 1", "klayout check"], core=other_dump)
     R.ok("wrong ELF: show says so in one line",
@@ -487,10 +552,18 @@ def t_wrong_elf(k, other_dump):
 
 
 def t_no_elf(dump):
-    s = gdb(None, ["klayout show", "klayout check"], core=dump)
-    for c in ("klayout show", "klayout check"):
-        R.ok("core without the ELF: %s says the record type is missing" % c,
-             "'struct layout_record' is not in the loaded debug info" in s.out(c), s.out(c))
+    """The record needs no ELF: the engine draws and checks it, skipping elf.* as the
+    inspector does without --elf; only bt needs the kernel's debug info."""
+    s = gdb(None, ["klayout show", "klayout check", "klayout bt gamma"], core=dump)
+    R.ok("core without the ELF: show draws the layout",
+         "Kernel stack (grows downward)" in s.out("klayout show"), s.out("klayout show"))
+    R.ok("core without the ELF: check skips elf.* and holds",
+         "elf.build-id: skipped" in s.out("klayout check")
+         and "18 checks, 0 violations" not in s.out("klayout check")
+         and " 0 violations" in s.out("klayout check"), s.out("klayout check"))
+    R.ok("core without the ELF: bt says the record type is missing",
+         "'struct layout_record' is not in the loaded debug info" in s.out("klayout bt gamma"),
+         s.out("klayout bt gamma"))
 
 
 def t_debug(k):
@@ -499,7 +572,7 @@ def t_debug(k):
                        input="break halt\ncontinue\nklayout stacks\nquit\n", text=True,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=GDB_TIMEOUT)
     R.ok("debug.py: QEMU at reset, GDB attached, klayout loaded",
-         "gdbstub on 127.0.0.1:" in p.stdout and "task 3 'gamma'  parked" in p.stdout,
+         "gdbstub on 127.0.0.1:" in p.stdout and re.search(r"task 3 'gamma' .* ok$", p.stdout, re.M),
          p.stdout[-600:])
 
 
@@ -511,7 +584,7 @@ def t_timing_64(k):
         s = gdb(k, ["klayout stacks", timer, timer], port=port, ready=q)
     rows = stack_rows(s.out("klayout stacks"))
     R.ok("64 tasks (live): stacks lists the kernel stack and 64 tasks",
-         len(rows) == 65 and all(r["lo word"] == "ok" for r in rows.values()), "%d rows" % len(rows))
+         len(rows) == 65 and all(r["sentinel"] == "ok" for r in rows.values()), "%d rows" % len(rows))
     times = re.findall(r"KLAYOUT-TIME ([0-9.]+)", s.text)
     if len(times) == 2:
         print("time klayout stacks, 64 tasks over the gdbstub: %s s (first), %s s (again)"
@@ -551,12 +624,13 @@ def main():
             ("violations", t_violations),
             ("wrong-elf", lambda: t_wrong_elf(build("tests/gdb/tasks64.conf", "t64"), dump)),
             ("no-elf", lambda: t_no_elf(dump)),
+            ("corrupted", lambda: t_corrupted(k, dump)),
             ("debug", lambda: t_debug(k)),
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
         ]
         for name, fn in scenarios:
             if a.only in name:
-                if name in ("core", "wrong-elf", "no-elf") and not os.path.exists(dump):
+                if name in ("core", "wrong-elf", "no-elf", "corrupted") and not os.path.exists(dump):
                     t_after_boot(k, dump)
                 fn()
     except KeyboardInterrupt:

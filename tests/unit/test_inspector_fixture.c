@@ -81,10 +81,17 @@ static void fx_image(struct fixture *f, struct layout_record *r)
 
 void fx_init(struct fixture *f)
 {
+	fx_init_memory(f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_inspector.XXXXXX");
+	if (!mkdtemp(f->dir))
+		abort();
+}
+
+void fx_init_memory(struct fixture *f)
+{
 	memset(f, 0, sizeof *f);
 	f->ram = calloc(1, FX_RAM_SIZE);
-	snprintf(f->dir, sizeof f->dir, "/tmp/test_inspector.XXXXXX");
-	if (!f->ram || !mkdtemp(f->dir))
+	if (!f->ram)
 		abort();
 	struct layout_record *r = f->rec = (struct layout_record *)fx_phys(f, RECORD_ADDR);
 	r->magic = LR_MAGIC;
@@ -132,7 +139,7 @@ void fx_free(struct fixture *f)
 {
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (f->dir[0] && system(cmd) != 0)
 		fprintf(stderr, "fixture: cannot remove %s\n", f->dir);
 	free(f->ram);
 }

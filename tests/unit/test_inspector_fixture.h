@@ -26,6 +26,8 @@ struct fixture {
 
 /* A good layout: every check holds. fx_free() removes the temp dir and its files. */
 void fx_init(struct fixture *f);
+/* The same layout in memory only: no temp dir, no file (the engine's unit tests). */
+void fx_init_memory(struct fixture *f);
 void fx_free(struct fixture *f);
 
 /* Recomputes the record checksum after a test changed the record (not the image CRC). */
