@@ -37,7 +37,7 @@ INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo test test-unit test-boot \
-        test-gate test-gdb test-reader test-large bench clean help
+        test-gate test-gdb test-reader test-cases test-large bench clean help
 all: kernel host
 
 help:
@@ -160,13 +160,17 @@ test-gate: host | deps
 test-gdb: host | deps
 	$(PYTHON) tests/gdb/run.py
 
+# Every invariant has a case that breaks it (a violation kernel or a named corruption).
+test-cases: host | deps
+	$(PYTHON) tests/cases/test_every_invariant.py
+
 test-reader: host | deps
 	$(PYTHON) tests/reader/test_reader.py
 
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-boot test-gate test-reader test-gdb
+test: test-unit test-inspector test-cases test-boot test-gate test-reader test-gdb
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench

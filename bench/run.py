@@ -15,8 +15,9 @@ with hyperfine (warm-up, repeated runs, medians from --export-json):
 
 Peak RSS is /usr/bin/time -f %M, the largest of --rss-runs runs. A size's dumps are deleted
 before the next size is dumped; disk space is checked first. Then the whole gate at 128M (boot,
-ELF core, inspector check: bench/gate.sh) and `klayout stacks` over QEMU's gdbstub on the
-64-task config (examples/many-tasks.conf). One table on stdout; every number in
+ELF core, inspector check: bench/gate.sh) and `klayout stacks` and `klayout check` (the rules
+engine, libklayout.so, through ctypes) over QEMU's gdbstub on the 64-task config
+(examples/many-tasks.conf). One table on stdout; every number in
 build/bench/results.json. Exit 0 when every target is met, 1 when one is missed, 2 on an error.
 
     /usr/bin/python3 bench/run.py [--sizes 128M,1G,4G] [--runs 20] [--warmup 3] [--no-gate]
@@ -199,8 +200,13 @@ def free_port():
     return port
 
 
+GDBSTUB_COMMANDS = (("gdbstub", "klayout stacks", "t64"),
+                    ("gdbstub-check", "klayout check", " 0 violations"))
+
+
 def bench_gdbstub(a, results):
-    """`klayout stacks` on the 64-task kernel, live over QEMU's gdbstub, in a GDB batch run."""
+    """`klayout stacks` and `klayout check` (the engine, libklayout.so through ctypes) on the
+    64-task kernel, live over QEMU's gdbstub, each in a GDB batch run."""
     loader = os.path.join(ROOT, "gdb-scripts", "layout.gdb")
     if not os.path.exists(loader):
         results["gdbstub"] = {"skipped": "gdb-scripts/layout.gdb is missing"}
@@ -213,24 +219,25 @@ def bench_gdbstub(a, results):
         results["gdbstub"] = {"skipped": "building many-tasks failed: " + r.stdout[-300:]}
         return
     kernel = os.path.join(build, "kernel.elf")
-    port = free_port()
-    argv = ["gdb-multiarch", "-batch", "-nx", kernel, "-ex", "source gdb-scripts/layout.gdb",
-            "-ex", "target remote 127.0.0.1:%d" % port, "-ex", "klayout stacks"]
-    print("bench: klayout stacks, 64 tasks, over the gdbstub", file=sys.stderr, flush=True)
-    with kqemu.Qemu(os.path.join(ROOT, kernel), "128M",
-                    extra=("-gdb", "tcp:127.0.0.1:%d" % port)) as q:
-        q.wait_ready(60)
-        out = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, timeout=60)
-        rows = sum(1 for line in out.stdout.splitlines() if "'t" in line or "kernel" in line)
-        if out.returncode or "t64" not in out.stdout:
-            results["gdbstub"] = {"skipped": "klayout stacks failed (exit %d): %s"
-                                  % (out.returncode, out.stdout.strip()[-400:])}
-            return
-        (med, sd, lo, hi), = hyperfine([argv], a.runs, 2)
-    results["gdbstub"] = {"command": shell_quote(argv), "median_s": med, "stddev_s": sd,
-                          "min_s": lo, "max_s": hi, "lines_seen": rows,
-                          "output_head": out.stdout.splitlines()[:4]}
+    for key, command, want in GDBSTUB_COMMANDS:
+        port = free_port()
+        argv = ["gdb-multiarch", "-batch", "-nx", kernel, "-ex", "source gdb-scripts/layout.gdb",
+                "-ex", "target remote 127.0.0.1:%d" % port, "-ex", command]
+        print("bench: %s, 64 tasks, over the gdbstub" % command, file=sys.stderr, flush=True)
+        with kqemu.Qemu(os.path.join(ROOT, kernel), "128M",
+                        extra=("-gdb", "tcp:127.0.0.1:%d" % port)) as q:
+            q.wait_ready(60)
+            out = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, timeout=60)
+            rows = sum(1 for line in out.stdout.splitlines() if "'t" in line or "kernel" in line)
+            if out.returncode or want not in out.stdout:
+                results[key] = {"skipped": "%s failed (exit %d): %s"
+                                % (command, out.returncode, out.stdout.strip()[-400:])}
+                continue
+            (med, sd, lo, hi), = hyperfine([argv], a.runs, 2)
+        results[key] = {"command": shell_quote(argv), "median_s": med, "stddev_s": sd,
+                        "min_s": lo, "max_s": hi, "lines_seen": rows,
+                        "output_head": out.stdout.splitlines()[:4]}
 
 
 # ---- the table --------------------------------------------------------------------------------------
@@ -307,16 +314,17 @@ def table(results):
             missed.append("gate")
         lines.append("gate at 128M (boot + ELF core + check): %.0f ms median, exit %d   (< 1 s: %s)"
                      % (g["median_s"] * 1e3, g["exit"], verdict(ok)))
-    s = results.get("gdbstub")
-    if s and "skipped" in s:
-        lines.append("klayout stacks, 64 tasks, gdbstub: SKIPPED: %s" % s["skipped"])
-        missed.append("klayout stacks not measured")
-    elif s:
-        ok = s["median_s"] < T_GDB_S
-        if not ok:
-            missed.append("klayout stacks")
-        lines.append("klayout stacks, 64 tasks, gdbstub: %.0f ms median   (< 1 s: %s)"
-                     % (s["median_s"] * 1e3, verdict(ok)))
+    for key, command, _want in GDBSTUB_COMMANDS:
+        s = results.get(key)
+        if s and "skipped" in s:
+            lines.append("%s, 64 tasks, gdbstub: SKIPPED: %s" % (command, s["skipped"]))
+            missed.append("%s not measured" % command)
+        elif s:
+            ok = s["median_s"] < T_GDB_S
+            if not ok:
+                missed.append(command)
+            lines.append("%s, 64 tasks, gdbstub: %.0f ms median   (< 1 s: %s)"
+                         % (command, s["median_s"] * 1e3, verdict(ok)))
     return "\n".join(lines), missed
 
 
