@@ -9,7 +9,7 @@
  *   kl_set_ram(s, lo, hi); kl_add_hart(s, pc, sp);          (what the target knows)
  *   kl_load(s);  kl_open_elf(s, "kernel.elf");               (optional: the elf.* checks)
  *   const struct report *rep = kl_check(s, -1);              (the verdicts)
- *   char *text = kl_check_text(s, -1, 0, &n);  kl_free(text); kl_close(s);
+ *   char *text = kl_check_text(s, -1, 0, &n);  kl_free(text); kl_close(s);  (klayout_text.h)
  *
  * Errors are one line "'FILE': what is wrong", printed as "PROGRAM: ..." on stderr when a
  * program name is set (kl_set_program) and kept for kl_last_error() in every case.
@@ -198,33 +198,7 @@ size_t report_violations(const struct report *rep);
  * of memory, after a message. */
 const struct report *kl_check(struct kl_session *s, int min_headroom);
 
-/* ---- out_text.c and diagram.c: the text every front end prints ---------------------------------- */
-struct dump;           /* the inspector's dump (inspector/inspector.h), for its own formats */
-struct check_view {    /* everything a check output shows */
-	const char *dump_path;
-	const struct dump *d;  /* NULL outside the inspector */
-	const struct layout_record *r;
-	const struct stack_info *stacks;
-	size_t nstacks;
-	const struct report *rep;
-	int verbose;
-};
-
-void out_check_text(FILE *out, const struct check_view *v);
-void out_stacks_text(FILE *out, const struct stack_info *s, size_t n);
-/* `record`: every field as a stable `name: value` line. */
-void record_print(FILE *out, const struct layout_record *r);
-/* One violation as the text formats show it, without newline. */
-void violation_format(char *buf, size_t len, const struct violation *v);
-/* `diagram`: the design document's picture with the target's addresses and stack use. */
-void kl_diagram_print(FILE *out, struct kl_session *s);
-
-/* The same texts as malloc'd strings for front ends without a FILE (GDB's ctypes); kl_free them.
- * NULL after a message. *violations (may be NULL) gets the count that decides the exit status. */
-char *kl_check_text(struct kl_session *s, int min_headroom, int verbose, size_t *violations);
-char *kl_stacks_text(struct kl_session *s);
-char *kl_record_text(struct kl_session *s);
-char *kl_diagram_text(struct kl_session *s);
-void kl_free(void *p);
+/* The texts every front end prints (out_text.c) are declared in klayout_text.h: the checks
+ * never see them. */
 
 #endif

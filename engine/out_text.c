@@ -1,10 +1,13 @@
 /*
  * out_text.c: the text outputs people read and grep: `check`'s one line per violation and its
- * summary, the `stacks` table and `record`'s field listing: the inspector and GDB print these.
- * Line formats are stable; docs/inspector.md shows them. Only the public klayout.h is used.
+ * summary, the `stacks` table, `record`'s field listing and the diagram: the inspector prints
+ * them, GDB gets them as strings (kl_*_text). Line formats are stable; docs/inspector.md shows
+ * them. Only the public klayout.h is used: the checks never see this module.
  */
 #include <inttypes.h>
-#include "klayout.h"
+#include <stdlib.h>
+#include "klayout_text.h"
+#include "diagram.h"
 
 void violation_format(char *buf, size_t len, const struct violation *v)
 {
@@ -156,4 +159,98 @@ void record_print(FILE *out, const struct layout_record *r)
 	fprintf(out, "violation_max: %u\n", r->violation_max);
 	print_tasks(out, r);
 	print_violations(out, r);
+}
+
+/* ---- the diagram ------------------------------------------------------------------------------ */
+static void emit_line(void *ctx, const char *line)
+{
+	fprintf(ctx, "%s\n", line);
+}
+
+void kl_diagram_print(FILE *out, struct kl_session *s)
+{
+	struct stack_usage usage[STACKS_MAX];
+	const struct stack_info *stacks;
+	size_t n = kl_stacks(s, &stacks);
+	/* stacks[0] is the kernel's, then tasks in record order: the layout diagram_draw expects. */
+	for (size_t i = 0; i < n; i++)
+		usage[i] = (struct stack_usage){ .known = stacks[i].have_paint,
+						 .high_water = stacks[i].high_water };
+	diagram_draw(kl_record(s), &usage[0], &usage[1], emit_line, out);
+}
+
+/* ---- texts as strings ------------------------------------------------------------------------- */
+static char *text_done(FILE *f, char **buf, const char *name)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		fail(name, "out of memory");
+		return NULL;
+	}
+	return *buf;
+}
+
+#define TEXT_OPEN(f, buf, len, name)                                                               \
+	char *buf = NULL;                                                                          \
+	size_t len = 0;                                                                            \
+	FILE *f = open_memstream(&buf, &len);                                                      \
+	if (!f) {                                                                                  \
+		fail(name, "out of memory");                                                       \
+		return NULL;                                                                       \
+	}
+
+static int require_header(const struct kl_session *s)
+{
+	if (kl_header_ok(s))
+		return 0;
+	return fail(kl_name(s), "no valid layout record at 0x%lx (magic, version or size): see `inspector check`",
+		    (unsigned long)RECORD_ADDR);
+}
+
+char *kl_check_text(struct kl_session *s, int min_headroom, int verbose, size_t *violations)
+{
+	const struct report *rep = kl_check(s, min_headroom);
+	const struct stack_info *stacks;
+	size_t n = kl_stacks(s, &stacks);
+	struct check_view view = {
+		.dump_path = kl_name(s), .r = kl_record(s), .stacks = stacks, .nstacks = n, .rep = rep,
+		.verbose = verbose,
+	};
+	TEXT_OPEN(f, buf, len, kl_name(s));
+	out_check_text(f, &view);
+	if (violations)
+		*violations = report_violations(rep);
+	return text_done(f, &buf, kl_name(s));
+}
+
+char *kl_stacks_text(struct kl_session *s)
+{
+	const struct stack_info *stacks;
+	if (require_header(s) != 0)
+		return NULL;
+	size_t n = kl_stacks(s, &stacks);
+	TEXT_OPEN(f, buf, len, kl_name(s));
+	out_stacks_text(f, stacks, n);
+	return text_done(f, &buf, kl_name(s));
+}
+
+char *kl_record_text(struct kl_session *s)
+{
+	TEXT_OPEN(f, buf, len, kl_name(s));
+	record_print(f, kl_record(s));
+	return text_done(f, &buf, kl_name(s));
+}
+
+char *kl_diagram_text(struct kl_session *s)
+{
+	if (require_header(s) != 0)
+		return NULL;
+	TEXT_OPEN(f, buf, len, kl_name(s));
+	kl_diagram_print(f, s);
+	return text_done(f, &buf, kl_name(s));
+}
+
+void kl_free(void *p)
+{
+	free(p);
 }

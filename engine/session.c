@@ -2,13 +2,12 @@
  * session.c: one target as the engine sees it: how to read its physical memory (a read callback,
  * or a map for files already in memory), its RAM and its harts when the target knows them, the
  * record read once, the stacks measured once, an optional kernel ELF. The entry points front
- * ends call: the checks (kl_check) and the texts every front end prints (kl_*_text).
+ * ends call to get the verdicts (kl_check); out_text.c turns them into text.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine.h"
-#include "diagram.h"
 
 /* A read larger than this is a corrupt record's range, not a stack or an image to copy. */
 #define KL_READ_MAX (1ULL << 30)
@@ -230,98 +229,4 @@ const struct report *kl_check(struct kl_session *s, int min_headroom)
 	};
 	check_run(&ctx);
 	return &s->rep;
-}
-
-/* ---- the diagram ------------------------------------------------------------------------------ */
-static void emit_line(void *ctx, const char *line)
-{
-	fprintf(ctx, "%s\n", line);
-}
-
-void kl_diagram_print(FILE *out, struct kl_session *s)
-{
-	struct stack_usage usage[STACKS_MAX];
-	const struct stack_info *stacks;
-	size_t n = kl_stacks(s, &stacks);
-	/* stacks[0] is the kernel's, then tasks in record order: the layout diagram_draw expects. */
-	for (size_t i = 0; i < n; i++)
-		usage[i] = (struct stack_usage){ .known = stacks[i].have_paint,
-						 .high_water = stacks[i].high_water };
-	diagram_draw(&s->r, &usage[0], &usage[1], emit_line, out);
-}
-
-/* ---- texts as strings ------------------------------------------------------------------------- */
-static char *text_done(FILE *f, char **buf, const char *name)
-{
-	if (fclose(f) != 0) {
-		free(*buf);
-		fail(name, "out of memory");
-		return NULL;
-	}
-	return *buf;
-}
-
-#define TEXT_OPEN(f, buf, len, name)                                                               \
-	char *buf = NULL;                                                                          \
-	size_t len = 0;                                                                            \
-	FILE *f = open_memstream(&buf, &len);                                                      \
-	if (!f) {                                                                                  \
-		fail(name, "out of memory");                                                       \
-		return NULL;                                                                       \
-	}
-
-static int require_header(const struct kl_session *s)
-{
-	if (kl_header_ok(s))
-		return 0;
-	return fail(s->name, "no valid layout record at 0x%lx (magic, version or size): see `inspector check`",
-		    (unsigned long)RECORD_ADDR);
-}
-
-char *kl_check_text(struct kl_session *s, int min_headroom, int verbose, size_t *violations)
-{
-	const struct report *rep = kl_check(s, min_headroom);
-	const struct stack_info *stacks;
-	size_t n = kl_stacks(s, &stacks);
-	struct check_view view = {
-		.dump_path = s->name, .r = &s->r, .stacks = stacks, .nstacks = n, .rep = rep,
-		.verbose = verbose,
-	};
-	TEXT_OPEN(f, buf, len, s->name);
-	out_check_text(f, &view);
-	if (violations)
-		*violations = report_violations(rep);
-	return text_done(f, &buf, s->name);
-}
-
-char *kl_stacks_text(struct kl_session *s)
-{
-	const struct stack_info *stacks;
-	if (require_header(s) != 0)
-		return NULL;
-	size_t n = kl_stacks(s, &stacks);
-	TEXT_OPEN(f, buf, len, s->name);
-	out_stacks_text(f, stacks, n);
-	return text_done(f, &buf, s->name);
-}
-
-char *kl_record_text(struct kl_session *s)
-{
-	TEXT_OPEN(f, buf, len, s->name);
-	record_print(f, &s->r);
-	return text_done(f, &buf, s->name);
-}
-
-char *kl_diagram_text(struct kl_session *s)
-{
-	if (require_header(s) != 0)
-		return NULL;
-	TEXT_OPEN(f, buf, len, s->name);
-	kl_diagram_print(f, s);
-	return text_done(f, &buf, s->name);
-}
-
-void kl_free(void *p)
-{
-	free(p);
 }

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <gelf.h>
-#include "klayout.h"
+#include "klayout_text.h"
 
 /* Exit codes, as elfclassify documents its own. */
 #define EXIT_HOLDS     0  /* every check holds */

@@ -264,10 +264,12 @@ def t_reset(k):
              "no valid layout record at %#x: magic is 0x0" % kbuild.constants().RECORD_ADDR
              in s.out(c), s.out(c))
     out = s.out("klayout check")
+    C = kbuild.constants()
     R.ok("at reset: check reports record.magic and skips the rest",
-         "record.magic: record: at 0x0000000080100000: expected 0x44524f4359414c4b, found "
-         "0x0000000000000000" in out and "layout.order: skipped: the record header is not trusted"
-         in out and "klayout check: 3 violations" in out, out)
+         "record.magic: record: at 0x%016x: expected 0x%016x, found 0x%016x"
+         % (C.RECORD_ADDR, C.LR_MAGIC, 0) in out
+         and "layout.order: skipped: the record header is not trusted" in out
+         and "klayout check: 3 violations" in out, out)
     R.ok("at reset: no Python traceback", "Traceback" not in s.text, s.text[-800:])
 
 
@@ -307,7 +309,8 @@ def t_after_boot(k, dump):
 
 def common_after_boot(name, s, rec_raw):
     rec = s.out("klayout record")
-    R.ok("%s: record decodes" % name, "magic: 0x44524f4359414c4b" in rec and "task_count: 3" in rec
+    R.ok("%s: record decodes" % name, "magic: 0x%016x" % kbuild.constants().LR_MAGIC in rec
+         and "task_count: 3" in rec
          and "task[2].name: gamma" in rec and "flags: 0x3 ready halted" in rec, rec[:400])
     show = s.out("klayout show").splitlines()
     want = ["High addresses", "Kernel stack", "Task 1 stack 'alpha'", "Task 2 stack 'beta'",

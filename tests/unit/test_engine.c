@@ -5,7 +5,7 @@
  * expected, found); the target's own facts (RAM, harts, live or dump) steer the rules that
  * depend on them; the texts are the ones the front ends print.
  */
-#include "klayout.h"     /* before cmocka.h, whose fail() macro would rename the engine's */
+#include "klayout_text.h" /* before cmocka.h, whose fail() macro would rename the engine's */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
