@@ -271,7 +271,7 @@ on a core."""
 
     def complete(self, text, word):
         try:
-            rec = record.load(require_header=True)
+            rec = record.load()
         except gdb.GdbError:
             return []
         return [t.name for t in rec.tasks if t.name.startswith(word or "")]

@@ -8,11 +8,11 @@ Why ctypes rather than a core snapshot handed to the inspector: no file to write
 stack is one read_memory call (docs/gdb.md has the measurements)."""
 import ctypes
 import ctypes.util
-import os
 
 import gdb
 
 from klayout import constants as C
+from klayout import libpath
 from klayout import utils
 
 _READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p,
@@ -21,16 +21,9 @@ _lib = None
 
 
 def library_path():
-    """Where libklayout.so is: $KLAYOUT_LIB, the build tree beside these scripts (build/), an
-    installed libdir beside an installed share/ (PREFIX/lib), then the loader's own search."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # gdb-scripts/
-    candidates = [os.environ.get("KLAYOUT_LIB"),
-                  os.path.join(os.path.dirname(here), "build", "libklayout.so"),
-                  os.path.normpath(os.path.join(here, "..", "..", "..", "lib", "libklayout.so"))]
-    for c in candidates:
-        if c and os.path.isfile(c):
-            return c
-    return ctypes.util.find_library("klayout")
+    """Where libklayout.so is: libpath.libklayout() (the one place that looks: $KLAYOUT_LIB, an
+    installed copy, the tree's build/), then the dynamic loader's own search."""
+    return libpath.libklayout() or ctypes.util.find_library("klayout")
 
 
 def _signatures(lib):

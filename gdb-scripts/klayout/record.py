@@ -68,9 +68,8 @@ def load_checked():
     return Record(utils.read_memory(C.RECORD_ADDR, rtype.sizeof, "the layout record"), rtype)
 
 
-def load(require_header=True):
-    """As load_checked, quietly (for completion)."""
-    del require_header
+def load():
+    """The record as it stands, without the engine's verdicts (for completion)."""
     rtype = record_type.get_type()
     return Record(utils.read_memory(C.RECORD_ADDR, rtype.sizeof, "the layout record"), rtype)
 
