@@ -130,8 +130,9 @@ class Session:
         if hart is not None:
             self.lib.kl_add_hart(self.s, *hart)
         if self.lib.kl_load(self.s) != 0:
+            msg = self.error()
             self.close()
-            raise gdb.GdbError("cannot read the layout record at 0x%x" % C.RECORD_ADDR)
+            raise gdb.GdbError(msg)
         self.elf = None
         if elf:
             try:
