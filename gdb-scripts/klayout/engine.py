@@ -76,9 +76,10 @@ def library():
 
 def _target_name(kind):
     if kind == "core":
-        text = gdb.execute("info target", to_string=True)
-        for line in text.splitlines():
-            if line.strip().startswith("`") and "file type" in line:
+        # `info target`: "Local core dump file:" then "\t`PATH', file type ...".
+        lines = gdb.execute("info target", to_string=True).splitlines()
+        for head, line in zip(lines, lines[1:]):
+            if head.startswith("Local core dump file") and line.strip().startswith("`"):
                 return line.strip()[1:].split("'", 1)[0]
         return "core"
     conn = getattr(gdb.selected_inferior(), "connection", None)
