@@ -33,6 +33,8 @@ int fail_elf(const char *file, const char *fmt, ...) __attribute__((format(print
 void kl_set_program(const char *name);
 /* The last message, without the program name ("" when none). */
 const char *kl_last_error(void);
+/* The same, with a generic text when there was none yet (for reports that must say why). */
+const char *fail_last(void);
 /* "0x%016" PRIx64 into buf (at least 19 bytes); returns buf. */
 char *hex64(char *buf, uint64_t v);
 /* "[0x80000000, 0x80400000)" into buf; returns buf. */

@@ -10,29 +10,35 @@
 #include "klayout.h"
 
 static const char *program = "klayout";
-static char last_error[512];
+/* The last message, for front ends that must say why without a stderr (GDB, JSON on exit 2). */
+static char last_message[512];
 
 void kl_set_program(const char *name)
 {
 	program = name;
 }
 
-const char *kl_last_error(void)
-{
-	return last_error;
-}
-
 static void vmessage(const char *file, const char *reason, const char *fmt, va_list ap)
 {
-	size_t n = 0;
+	size_t used = 0;
 	if (file)
-		n = (size_t)snprintf(last_error, sizeof last_error, "'%s': ", file);
-	if (n < sizeof last_error)
-		n += (size_t)vsnprintf(last_error + n, sizeof last_error - n, fmt, ap);
-	if (reason && n < sizeof last_error)
-		snprintf(last_error + n, sizeof last_error - n, ": %s", reason);
+		used = (size_t)snprintf(last_message, sizeof last_message, "'%s': ", file);
+	if (used < sizeof last_message)
+		used += (size_t)vsnprintf(last_message + used, sizeof last_message - used, fmt, ap);
+	if (reason && used < sizeof last_message)
+		snprintf(last_message + used, sizeof last_message - used, ": %s", reason);
 	if (program)
-		fprintf(stderr, "%s: %s\n", program, last_error);
+		fprintf(stderr, "%s: %s\n", program, last_message);
+}
+
+const char *fail_last(void)
+{
+	return last_message[0] ? last_message : "the input could not be used";
+}
+
+const char *kl_last_error(void)
+{
+	return last_message;
 }
 
 int fail(const char *file, const char *fmt, ...)
