@@ -22,7 +22,11 @@ KCFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -ffreestand
            -Wall -Wextra -Werror -Iinclude -Ikernel -I$(K)/gen -MD
 KLDFLAGS := -nostdlib -Wl,--build-id=sha1 -Wl,-T,$(K)/kernel.ld -Wl,--no-warn-rwx-segments
 
-HOSTCFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Ikernel -MD
+# Host tools honour CC, CPPFLAGS, CFLAGS, LDFLAGS as Debian packaging sets them (dpkg-buildflags).
+# The project's own flags come around them: its include paths first (they win the lookup), its
+# language and warning flags last (a user -std= or -w cannot undo them). CFLAGS defaults to -O2 -g.
+CFLAGS     ?= -O2 -g
+HOSTCFLAGS  = -Iinclude -Ikernel -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -MD
 ELF_CFLAGS  = $(shell pkg-config --cflags libelf 2>/dev/null)
 ELF_LIBS    = $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
 
@@ -62,21 +66,22 @@ $(K)/obj/%.o: % $(K)/gen/config.h | deps
 	@mkdir -p $(@D)
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld
+$(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
 	$(CROSS)objdump -S $@ > $(K)/kernel.asm
 	$(CROSS)nm -n $@ > $(K)/kernel.sym
+	sed -e "s|@TREE_GDB@|$(CURDIR)/gdb-scripts|" -e "s|@INSTALLED_GDB@|$(GDBDIR)|" gdb-scripts/kernel-gdb.py.in > $@-gdb.py
 
 # ---- host tools -------------------------------------------------------------------------------
 host: $(H)/inspector $(H)/confgen gdb-scripts/klayout/constants.py
 
 $(H)/confgen: $(CONFGEN_SRCS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) -o $@ $(CONFGEN_SRCS)
+	$(CC) $(HOSTCFLAGS) $(LDFLAGS) -o $@ $(CONFGEN_SRCS)
 
 $(H)/inspector: $(INSPECTOR_SRCS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -o $@ $(INSPECTOR_SRCS) $(ELF_LIBS)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) $(LDFLAGS) -o $@ $(INSPECTOR_SRCS) $(ELF_LIBS)
 
 # GDB reads the record's constants from the C headers, through the preprocessor (never retyped):
 # everything up to the .in file's marker line is the headers' own output and is dropped.
@@ -116,7 +121,7 @@ $(H)/test_fdt: tests/unit/test_fdt.c kernel/platform/fdt.c | deps
 $(H)/test_config: tests/unit/test_config.c tools/config.c | deps
 $(UNIT_TESTS):
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
+	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) -lcmocka
 
 # QEMU's own device trees, as the kernel receives them in a1.
 $(H)/dtb/virt-%.dtb: | deps
@@ -154,3 +159,4 @@ clean:
 	rm -rf build gdb-scripts/klayout/constants.py
 
 -include inspector/tests.mk
+-include install.mk

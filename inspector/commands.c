@@ -62,8 +62,8 @@ static int require_header(const struct session *s)
 	return -1;
 }
 
-/* The checks and the chosen format on opened inputs; returns the exit code. */
-static int check_session(const struct session *s, struct report *rep, const struct options *o)
+/* The checks on opened inputs, and the view the formats print. */
+static struct check_view run_checks(const struct session *s, struct report *rep, const struct options *o)
 {
 	report_init(rep);
 	struct check_ctx ctx = {
@@ -71,10 +71,16 @@ static int check_session(const struct session *s, struct report *rep, const stru
 		.stacks = s->stacks, .nstacks = s->nstacks, .rep = rep,
 	};
 	check_run(&ctx);
-	struct check_view view = {
+	return (struct check_view){
 		.dump_path = o->file, .d = &s->d, .r = &s->r, .stacks = s->stacks,
 		.nstacks = s->nstacks, .rep = rep, .verbose = o->verbose,
 	};
+}
+
+/* The checks and the chosen format on opened inputs; returns the exit code. */
+static int check_session(const struct session *s, struct report *rep, const struct options *o)
+{
+	struct check_view view = run_checks(s, rep, o);
 	if (o->format == FORMAT_JSON)
 		out_check_json(stdout, &view);
 	else if (o->format == FORMAT_JUNIT)
@@ -119,7 +125,19 @@ int cmd_diagram(const struct options *o)
 						 .high_water = s->stacks[i].high_water };
 	if (s->have_kelf && (kelf_build_id(&s->k, &id, &len) != 0 || !record_build_id_is(&s->r, id, len)))
 		fail(o->file, "warning: the record's build ID is not the one of '%s'", o->elf);
-	diagram_draw(&s->r, &usage[0], &usage[1], emit_line, stdout);
+	if (o->format == FORMAT_SVG || o->format == FORMAT_HTML) {
+		/* The picture marks violations, so it runs the checks; its exit status stays 0. */
+		struct report *rep = calloc(1, sizeof *rep);
+		if (!rep) {
+			session_close(s);
+			return fail(o->file, "out of memory"), EXIT_UNUSABLE;
+		}
+		struct check_view view = run_checks(s, rep, o);
+		(o->format == FORMAT_SVG ? out_diagram_svg : out_diagram_html)(stdout, &view);
+		free(rep);
+	} else {
+		diagram_draw(&s->r, &usage[0], &usage[1], emit_line, stdout);
+	}
 	session_close(s);
 	return EXIT_HOLDS;
 }

@@ -207,7 +207,7 @@ void check_image(struct check_ctx *c);
 void check_elf(struct check_ctx *c);
 
 /* ---- commands.c: what main.c runs for each command; each returns an exit code ------------------ */
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_SVG, FORMAT_HTML };
 
 struct options {
 	const char *elf;       /* --elf */
@@ -240,6 +240,9 @@ void out_check_json(FILE *out, const struct check_view *v);
 void out_check_junit(FILE *out, const struct check_view *v);
 void out_stacks_text(FILE *out, const struct stack_info *s, size_t n);
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n);
+/* out_svg.c: `diagram --format svg|html`, the diagram as a picture with the checks' verdicts. */
+void out_diagram_svg(FILE *out, const struct check_view *v);
+void out_diagram_html(FILE *out, const struct check_view *v);
 /* One violation as the text formats show it, without newline. */
 void violation_format(char *buf, size_t len, const struct violation *v);
 

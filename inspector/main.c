@@ -32,7 +32,8 @@ static const struct {
 } option_help[] = {
 	{ OPT_ELF, "  -e, --elf=KERNEL.elf      also compare with the kernel ELF (build ID, regions, bytes)" },
 	{ OPT_HEADROOM, "  -m, --min-headroom=PCT    stack.headroom: every stack keeps PCT% (0-100) unused" },
-	{ OPT_FORMAT, "  -f, --format=FORMAT       output format: text (default), json, junit (check only)" },
+	{ OPT_FORMAT, "  -f, --format=FORMAT       output format: text (default); check: json, junit;\n"
+			"                            stacks: json; diagram: svg, html (a picture)" },
 	{ OPT_BASE, "  -b, --base=ADDR           physical address of a raw dump's first byte (default 0x80000000)" },
 	{ OPT_VERBOSE, "  -v, --verbose             also one line per passing check" },
 };
@@ -85,7 +86,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const formats[] = { "text", "json", "junit" };
+	static const char *const formats[] = { "text", "json", "junit", "svg", "html" };
+	const uint64_t nformats = sizeof formats / sizeof formats[0];
 	uint64_t v;
 	int ch;
 
@@ -123,9 +125,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			o->min_headroom = (int)v;
 			break;
 		case 'f':
-			for (v = 0; v < 3 && strcmp(optarg, formats[v]) != 0; v++)
+			for (v = 0; v < nformats && strcmp(optarg, formats[v]) != 0; v++)
 				;
-			if (v == 3 || !(c->formats & (1u << v))) {
+			if (v == nformats || !(c->formats & (1u << v))) {
 				*rc = bad_usage(c, "--format: not a format of this command: '%s'", optarg);
 				return -1;
 			}
@@ -169,7 +171,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, OPT_ELF | OPT_HEADROOM | OPT_FORMAT | OPT_BASE | OPT_VERBOSE,
 	  1u << FORMAT_TEXT | 1u << FORMAT_JSON | 1u << FORMAT_JUNIT, "DUMP",
 	  "check every invariant of the layout record against the dump" },
-	{ "diagram", cmd_diagram, OPT_ELF | OPT_BASE, 1u << FORMAT_TEXT, "DUMP",
+	{ "diagram", cmd_diagram, OPT_ELF | OPT_BASE | OPT_FORMAT,
+	  1u << FORMAT_TEXT | 1u << FORMAT_SVG | 1u << FORMAT_HTML, "DUMP",
 	  "draw the design document's memory diagram with the dump's addresses" },
 	{ "stacks", cmd_stacks, OPT_FORMAT | OPT_BASE, 1u << FORMAT_TEXT | 1u << FORMAT_JSON, "DUMP",
 	  "one line per stack: bounds, sp, usage, high-water, headroom, sentinel" },
