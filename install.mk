@@ -5,12 +5,13 @@
 #
 #   make install PREFIX=/usr DESTDIR=/tmp/stage      make uninstall PREFIX=/usr DESTDIR=/tmp/stage
 #
-# Installed: bin/inspector, man1/inspector.1, man7/klayout-gdb.7, share/klayout/gdb/ (layout.gdb
+# Installed: bin/inspector, lib/klayout/libklayout.so (the engine GDB loads, when built), man1/inspector.1, man7/klayout-gdb.7, share/klayout/gdb/ (layout.gdb
 # and the klayout package), share/klayout/inspector.schema.json, share/doc/klayout/,
 # share/bash-completion/completions/inspector.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 DOCDIR     ?= $(DATADIR)/doc/klayout
@@ -33,6 +34,12 @@ install: $(H)/inspector gdb-scripts/klayout/constants.py
 	$(INSTALL) -m 644 man/klayout-gdb.7 $(DESTDIR)$(MANDIR)/man7/klayout-gdb.7
 	$(INSTALL) -m 644 gdb-scripts/layout.gdb $(DESTDIR)$(GDBDIR)/layout.gdb
 	$(INSTALL) -m 644 $(GDB_PY) $(DESTDIR)$(GDBDIR)/klayout/
+	@# The engine GDB calls, and where it went (gdb-scripts/klayout/libpath.py looks it up).
+	if [ -f $(H)/libklayout.so ]; then \
+	  $(INSTALL) -d $(DESTDIR)$(LIBDIR)/klayout && \
+	  $(INSTALL) -m 644 $(H)/libklayout.so $(DESTDIR)$(LIBDIR)/klayout/libklayout.so; fi
+	echo 'LIBKLAYOUT = "$(LIBDIR)/klayout/libklayout.so"  # written by make install' \
+	  > $(DESTDIR)$(GDBDIR)/klayout/installed.py
 	$(INSTALL) -m 644 docs/inspector.schema.json $(DESTDIR)$(SCHEMADIR)/inspector.schema.json
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	$(INSTALL) -m 644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
@@ -42,8 +49,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/inspector $(DESTDIR)$(MANDIR)/man1/inspector.1 \
 		$(DESTDIR)$(MANDIR)/man7/klayout-gdb.7 $(DESTDIR)$(BASHCOMPDIR)/inspector
 	rm -rf $(DESTDIR)$(GDBDIR) $(DESTDIR)$(DOCDIR)
-	rm -f $(DESTDIR)$(SCHEMADIR)/inspector.schema.json
-	-rmdir $(DESTDIR)$(SCHEMADIR) 2>/dev/null
+	rm -f $(DESTDIR)$(SCHEMADIR)/inspector.schema.json $(DESTDIR)$(LIBDIR)/klayout/libklayout.so
+	-rmdir $(DESTDIR)$(SCHEMADIR) $(DESTDIR)$(LIBDIR)/klayout 2>/dev/null
 
 # Installs into a temporary DESTDIR and runs what was installed from outside the tree.
 test-install: host kernel | deps
