@@ -4,6 +4,7 @@
 #   make demo       the README's main job: gate one config, print the diagram and stack table
 #   make test       unit tests, boot tests, the gate on every example and every violation
 #   make deps       install the Debian packages the project needs (only the missing ones)
+#   make install    PREFIX=/usr/local DESTDIR=: inspector, man pages, GDB scripts, schema, completion
 
 CONFIG   ?= examples/default.conf
 # An example may name its RAM in a comment line `# qemu-mem: 64M`; QEMU_MEM= overrides it.
@@ -146,7 +147,7 @@ test-reader: host | deps
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-boot test-gate test-reader test-gdb
+test: test-unit test-inspector test-boot test-gate test-reader test-gdb test-install
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench
