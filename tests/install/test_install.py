@@ -2,6 +2,7 @@
 """test_install.py: what `make install` gives a user, used from outside the tree
 (`make test-install`, part of `make test`).
 
+- the host tools' command lines take CC, CPPFLAGS, CFLAGS, LDFLAGS (Debian packaging);
 - install into a temporary DESTDIR: every file in place; uninstall removes them all;
 - the installed inspector, run from a directory outside the tree, on dumps of kernels copied
   out of it (a good one and violation cases); the installed GDB scripts on the same cores
@@ -100,6 +101,23 @@ def test_uninstall(stage):
     left = [os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs]
     R.ok("make uninstall removes every installed file", r.returncode == 0 and not left,
          r.stderr + " left: %s" % left)
+
+
+# ---- the build honours CC, CPPFLAGS, CFLAGS, LDFLAGS ------------------------------------------
+def test_build_flags():
+    """As dpkg-buildflags hands them over: on every host tool's command line, the project's -I
+    first (they win the lookup), its -std and warnings last (a user flag cannot undo them)."""
+    r = run(["make", "-n", "-B", "build/inspector", "build/confgen", "CC=mark-cc",
+             "CPPFLAGS=-DMARK_CPPFLAGS", "CFLAGS=-DMARK_CFLAGS", "LDFLAGS=-Wl,--mark-ldflags"], ROOT)
+    lines = [l.split() for l in r.stdout.splitlines() if l.startswith("mark-cc ")]
+    def ordered(w):
+        try:
+            return (w.index("-Iinclude") < w.index("-DMARK_CPPFLAGS") < w.index("-DMARK_CFLAGS")
+                    < w.index("-std=c11") and "-Wl,--mark-ldflags" in w)
+        except ValueError:
+            return False
+    R.ok("build: host tools take CC, CPPFLAGS, CFLAGS, LDFLAGS, the project's flags around them",
+         len(lines) == 2 and all(ordered(w) for w in lines), r.stdout + r.stderr)
 
 
 # ---- dumps of kernels built elsewhere -------------------------------------------------------
@@ -376,6 +394,7 @@ def main():
     try:
         stage, outside = os.path.join(tmp, "stage"), os.path.join(tmp, "elsewhere")
         os.makedirs(outside)
+        test_build_flags()
         if not test_install(stage):
             return 1
         inspector = os.path.join(stage + PREFIX, "bin", "inspector")
