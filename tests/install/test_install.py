@@ -269,6 +269,10 @@ def test_schema(inspector, schema_path, dumps, outside):
     R.ok("schema: invariant ids are LR_INVARIANTS's, in order (%d)" % len(ids),
          schema["$defs"]["invariant_id"]["enum"] == ids
          and schema["$defs"]["check_output"]["properties"]["checks"]["minItems"] == len(ids))
+    version = run([inspector, "--version"], outside).stdout
+    R.ok("schema: its version is the one the inspector writes (--version: %s)" % schema["title"],
+         "JSON schema %s)" % schema["title"] in version
+         and schema["$defs"]["schema_id"]["const"] == schema["title"], version)
     loose = jsonschema.Draft202012Validator(schema)
     tight = jsonschema.Draft202012Validator(strict(schema))
     good = dumps[0]
