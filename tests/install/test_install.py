@@ -96,6 +96,30 @@ def test_install(stage):
     return not missing
 
 
+def test_libpath(stage, outside):
+    """klayout/libpath.py, the one lookup of libklayout.so, run from the installed copy: beside
+    the install (PREFIX/lib/klayout, under the DESTDIR too), else $KLAYOUT_LIB first."""
+    top = stage + PREFIX
+    lib = os.path.join(top, "lib", "klayout", "libklayout.so")
+    placed = not os.path.exists(lib)
+    if placed:                          # a tree without the engine library: a stand-in file
+        os.makedirs(os.path.dirname(lib), exist_ok=True)
+        open(lib, "wb").close()
+    code = ("import importlib.util as u, sys; s = u.spec_from_file_location('p', sys.argv[1]); "
+            "m = u.module_from_spec(s); s.loader.exec_module(m); print(m.libklayout())")
+    libpath = os.path.join(top, "share/klayout/gdb/klayout/libpath.py")
+    other = os.path.join(outside, "libklayout.so")
+    open(other, "wb").close()
+    found = run([sys.executable, "-c", code, libpath], outside, env=clean_env()).stdout.strip()
+    chosen = run([sys.executable, "-c", code, libpath], outside,
+                 env=dict(clean_env(), KLAYOUT_LIB=other)).stdout.strip()
+    R.ok("libpath: the installed scripts find PREFIX/lib/klayout/libklayout.so, or $KLAYOUT_LIB",
+         found == lib and chosen == other, "%s, %s" % (found, chosen))
+    os.unlink(other)
+    if placed:
+        os.unlink(lib)
+
+
 def test_uninstall(stage):
     r = run(["make", "-s", "uninstall", "DESTDIR=" + stage, "PREFIX=" + PREFIX], ROOT)
     left = [os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs]
@@ -411,6 +435,7 @@ def main():
                     dumps, outside)
         test_svg(inspector, dumps, outside)
         test_completion(stage, outside)
+        test_libpath(stage, outside)
         test_uninstall(stage)
     except (RuntimeError, kqemu.QemuError, subprocess.TimeoutExpired, OSError) as e:
         R.ok("the test could run", False, e)
