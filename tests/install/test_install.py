@@ -320,9 +320,22 @@ def test_schema(inspector, schema_path, dumps, outside):
         errors = [e.message for e in loose.iter_errors(doc)] + \
                  ["strict: " + e.message for e in tight.iter_errors(doc)]
         R.ok("schema: %s validates (undocumented members refused too)" % name, not errors, errors[:3])
+    check = next(o for o in outputs if "checks" in o)
+    # An input that cannot be used: an error report where the inspector writes one (exit 2).
+    r = run([inspector, "check", os.path.join(outside, "no-such-dump"), "--format", "json"], outside)
+    if r.stdout.strip():
+        doc = json.loads(r.stdout)
+        errors = [e.message for e in tight.iter_errors(doc)]
+        R.ok("schema: check on a missing dump, exit 2: the error report validates",
+             r.returncode == 2 and not errors, errors[:3])
+    else:
+        print("note schema: this inspector writes no JSON on exit 2 (error_output unused)")
+    error_doc = {"schema": "klayout-inspector/1", "dump": "x", "error": "inspector: 'x': cannot open",
+                 "checks": [], "summary": {"checks": 0, "violations": 0, "verdict": "error"}}
+    R.ok("schema: an error report validates, and refuses checks in it",
+         tight.is_valid(error_doc) and not loose.is_valid(dict(error_doc, checks=check["checks"])))
     R.ok("schema: the violation cases are among them",
          any(o.get("summary", {}).get("verdict") == "fail" for o in outputs))
-    check = next(o for o in outputs if "checks" in o)
     broken = {
         "another schema version": lambda o: o.update(schema="klayout-inspector/2"),
         "an address as a number": lambda o: o["ram"].update(lo=0x80000000),
