@@ -4,6 +4,7 @@
 #   make demo       the README's main job: gate one config, print the diagram and stack table
 #   make test       unit tests, boot tests, the gate on every example and every violation
 #   make deps       install the Debian packages the project needs (only the missing ones)
+#   make install    PREFIX=/usr/local DESTDIR=: inspector, man pages, GDB scripts, schema, completion
 
 CONFIG   ?= examples/default.conf
 # An example may name its RAM in a comment line `# qemu-mem: 64M`; QEMU_MEM= overrides it.
@@ -22,8 +23,12 @@ KCFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -ffreestand
            -Wall -Wextra -Werror -Iinclude -Ikernel -I$(K)/gen -MD
 KLDFLAGS := -nostdlib -Wl,--build-id=sha1 -Wl,-T,$(K)/kernel.ld -Wl,--no-warn-rwx-segments
 
+# Host tools honour CC, CPPFLAGS, CFLAGS, LDFLAGS as Debian packaging sets them (dpkg-buildflags).
+# The project's own flags come around them: its include paths first (they win the lookup), its
+# language and warning flags last (a user -std= or -w cannot undo them). CFLAGS defaults to -O2 -g.
 # Host tools share only include/ and lib/ with the kernel, never kernel/.
-HOSTCFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Iengine -MD
+CFLAGS     ?= -O2 -g
+HOSTCFLAGS  = -Iinclude -Iengine -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -MD
 ELF_CFLAGS  = $(shell pkg-config --cflags libelf 2>/dev/null)
 ELF_LIBS    = $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
 
@@ -66,17 +71,18 @@ $(K)/obj/%.o: % $(K)/gen/config.h | deps
 	@mkdir -p $(@D)
 	$(KCC) $(KCFLAGS) -c $< -o $@
 
-$(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld
+$(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
 	$(CROSS)objdump -S $@ > $(K)/kernel.asm
 	$(CROSS)nm -n $@ > $(K)/kernel.sym
+	sed -e "s|@TREE_GDB@|$(CURDIR)/gdb-scripts|" -e "s|@INSTALLED_GDB@|$(GDBDIR)|" gdb-scripts/kernel-gdb.py.in > $@-gdb.py
 
 # ---- host tools -------------------------------------------------------------------------------
 host: $(H)/inspector $(H)/libklayout.so $(H)/confgen gdb-scripts/klayout/constants.py
 
 $(H)/confgen: $(CONFGEN_SRCS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) -o $@ $(CONFGEN_SRCS)
+	$(CC) $(HOSTCFLAGS) $(LDFLAGS) -o $@ $(CONFGEN_SRCS)
 
 # One set of position-independent objects for both libraries; the inspector links the static one.
 $(H)/host/%.o: %.c | deps
@@ -88,11 +94,11 @@ $(H)/libklayout.a: $(ENGINE_OBJS)
 
 # GDB loads this one (gdb-scripts/klayout/engine.py, through ctypes).
 $(H)/libklayout.so: $(ENGINE_OBJS)
-	$(CC) -shared -Wl,-soname,libklayout.so -o $@ $^ $(ELF_LIBS)
+	$(CC) -shared -Wl,-soname,libklayout.so $(LDFLAGS) -o $@ $^ $(ELF_LIBS)
 
 $(H)/inspector: $(INSPECTOR_SRCS) $(H)/libklayout.a | deps
 	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -o $@ $(INSPECTOR_SRCS) $(H)/libklayout.a $(ELF_LIBS)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) $(LDFLAGS) -o $@ $(INSPECTOR_SRCS) $(H)/libklayout.a $(ELF_LIBS)
 
 # GDB reads the record's constants from the C headers, through the preprocessor (never retyped):
 # everything up to the .in file's marker line is the headers' own output and is dropped.
@@ -134,7 +140,7 @@ $(H)/test_fdt: tests/unit/test_fdt.c kernel/platform/fdt.c | deps
 $(H)/test_config: tests/unit/test_config.c tools/config.c | deps
 $(UNIT_TESTS):
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
+	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) -lcmocka
 
 # QEMU's own device trees, as the kernel receives them in a1.
 $(H)/dtb/virt-%.dtb: | deps
@@ -170,7 +176,7 @@ test-reader: host | deps
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-cases test-boot test-gate test-reader test-gdb
+test: test-unit test-inspector test-cases test-boot test-gate test-reader test-gdb test-install
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench
@@ -183,3 +189,4 @@ clean:
 	rm -rf build gdb-scripts/klayout/constants.py
 
 -include inspector/tests.mk
+-include install.mk

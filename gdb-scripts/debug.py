@@ -27,6 +27,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def klayout_loader(kernel):
+    """GDB options that load the klayout commands: the kernel.elf-gdb.py the build writes beside
+    every kernel auto-loads them once its directory is in GDB's safe-path (docs/gdb.md); a
+    kernel without one gets layout.gdb sourced."""
+    if os.path.isfile(kernel + "-gdb.py"):
+        return ["-iex", "add-auto-load-safe-path " + os.path.dirname(os.path.abspath(kernel))]
+    return ["-ex", "source " + os.path.join(HERE, "layout.gdb")]
+
+
 def run_gdb(args):
     """GDB in the foreground; this script ignores Ctrl-C meanwhile (GDB uses it)."""
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -44,7 +53,7 @@ def main():
     ap.add_argument("--core", help="open this dump-guest-memory core instead of starting QEMU")
     ap.add_argument("--gdb", default="gdb-multiarch", help="the GDB to run")
     a = ap.parse_args()
-    gdb = [a.gdb, "-q", "-ex", "source " + os.path.join(HERE, "layout.gdb"), a.kernel]
+    gdb = [a.gdb, "-q"] + klayout_loader(a.kernel) + [a.kernel]
     if a.core:
         return run_gdb(gdb + ["-ex", "core-file " + a.core])
     port = a.port or free_port()

@@ -106,7 +106,23 @@ int cmd_diagram(const struct options *o)
 	}
 	if (!kl_elf_matches(s->kl))
 		fail(o->file, "warning: the record's build ID is not the one of '%s'", o->elf);
-	kl_diagram_print(stdout, s->kl);
+	if (o->format == FORMAT_SVG || o->format == FORMAT_HTML) {
+		/* The picture marks violations, so it runs the checks; its exit status stays 0. */
+		const struct report *rep = kl_check(s->kl, -1);
+		const struct stack_info *stacks;
+		size_t n = kl_stacks(s->kl, &stacks);
+		if (!rep) {
+			session_close(s);
+			return fail(o->file, "out of memory"), EXIT_UNUSABLE;
+		}
+		struct check_view view = {
+			.dump_path = o->file, .d = &s->d, .r = kl_record(s->kl), .stacks = stacks,
+			.nstacks = n, .rep = rep, .verbose = o->verbose,
+		};
+		(o->format == FORMAT_SVG ? out_diagram_svg : out_diagram_html)(stdout, &view);
+	} else {
+		kl_diagram_print(stdout, s->kl);
+	}
 	session_close(s);
 	return EXIT_HOLDS;
 }

@@ -58,7 +58,7 @@ const struct dump_segment *dump_segment_at(const struct dump *d, uint64_t addr);
 const char *dump_format_name(const struct dump *d);
 
 /* ---- commands.c: what main.c runs for each command; each returns an exit code ------------------ */
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_SVG, FORMAT_HTML };
 
 struct options {
 	const char *elf;       /* --elf */
@@ -83,5 +83,8 @@ int cmd_sections(const struct options *o);
 void out_check_json(FILE *out, const struct check_view *v);
 void out_check_junit(FILE *out, const struct check_view *v);
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n);
+/* out_svg.c: `diagram --format svg|html`, the diagram as a picture with the checks' verdicts. */
+void out_diagram_svg(FILE *out, const struct check_view *v);
+void out_diagram_html(FILE *out, const struct check_view *v);
 
 #endif

@@ -32,17 +32,28 @@ static const struct {
 } option_help[] = {
 	{ OPT_ELF, "  -e, --elf=KERNEL.elf      also compare with the kernel ELF (build ID, regions, bytes)" },
 	{ OPT_HEADROOM, "  -m, --min-headroom=PCT    stack.headroom: every stack keeps PCT% (0-100) unused" },
-	{ OPT_FORMAT, "  -f, --format=FORMAT       output format: text (default), json, junit (check only)" },
+	{ OPT_FORMAT, "  -f, --format=FORMAT       output format:" }, /* then the command's formats */
 	{ OPT_BASE, "  -b, --base=ADDR           physical address of a raw dump's first byte (default 0x80000000)" },
 	{ OPT_VERBOSE, "  -v, --verbose             also one line per passing check" },
 };
 
+/* --format's values, indexed by enum format. */
+static const char *const formats[] = { "text", "json", "junit", "svg", "html" };
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
 static void usage_command(FILE *out, const struct command *c)
 {
 	fprintf(out, "Usage: inspector %s %s [OPTION]...\n%s\n\nOptions:\n", c->name, c->args, c->summary);
-	for (size_t i = 0; i < sizeof option_help / sizeof option_help[0]; i++)
-		if (c->accepts & option_help[i].bit)
-			fprintf(out, "%s\n", option_help[i].text);
+	for (size_t i = 0; i < sizeof option_help / sizeof option_help[0]; i++) {
+		if (!(c->accepts & option_help[i].bit))
+			continue;
+		fputs(option_help[i].text, out);
+		/* Only this command's formats: the line bash completion reads them from. */
+		for (unsigned f = 0; option_help[i].bit == OPT_FORMAT && f < NFORMATS; f++)
+			if (c->formats & (1u << f))
+				fprintf(out, "%s %s%s", f ? "," : "", formats[f], f ? "" : " (default)");
+		fputc('\n', out);
+	}
 	fputs("  -h, --help                this help\n", out);
 }
 
@@ -85,7 +96,6 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const formats[] = { "text", "json", "junit" };
 	uint64_t v;
 	int ch;
 
@@ -123,9 +133,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			o->min_headroom = (int)v;
 			break;
 		case 'f':
-			for (v = 0; v < 3 && strcmp(optarg, formats[v]) != 0; v++)
+			for (v = 0; v < NFORMATS && strcmp(optarg, formats[v]) != 0; v++)
 				;
-			if (v == 3 || !(c->formats & (1u << v))) {
+			if (v == NFORMATS || !(c->formats & (1u << v))) {
 				*rc = bad_usage(c, "--format: not a format of this command: '%s'", optarg);
 				return -1;
 			}
@@ -170,7 +180,8 @@ static const struct command commands[] = {
 	{ "check", cmd_check, OPT_ELF | OPT_HEADROOM | OPT_FORMAT | OPT_BASE | OPT_VERBOSE,
 	  1u << FORMAT_TEXT | 1u << FORMAT_JSON | 1u << FORMAT_JUNIT, "DUMP",
 	  "check every invariant of the layout record against the dump" },
-	{ "diagram", cmd_diagram, OPT_ELF | OPT_BASE, 1u << FORMAT_TEXT, "DUMP",
+	{ "diagram", cmd_diagram, OPT_ELF | OPT_BASE | OPT_FORMAT,
+	  1u << FORMAT_TEXT | 1u << FORMAT_SVG | 1u << FORMAT_HTML, "DUMP",
 	  "draw the design document's memory diagram with the dump's addresses" },
 	{ "stacks", cmd_stacks, OPT_FORMAT | OPT_BASE, 1u << FORMAT_TEXT | 1u << FORMAT_JSON, "DUMP",
 	  "one line per stack: bounds, sp, usage, high-water, headroom, sentinel" },

@@ -27,6 +27,7 @@ golden() {
 
 # Paths are relative to the repository so the files do not depend on where it lives.
 golden diagram 0 diagram "$dir/good.core"
+golden diagram-svg 0 diagram "$dir/good.core" --format svg
 golden check-json 0 check "$dir/good.core" --format json
 golden check-verbose 0 check "$dir/good.bin" --elf "$dir/kernel.elf" --min-headroom 50 -v
 golden check-junit 1 check "$dir/good.core" --format junit --min-headroom 90
