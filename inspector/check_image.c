@@ -29,6 +29,10 @@ static void compare_section(struct check_ctx *c, Elf_Scn *scn, const GElf_Shdr *
 		return;
 	}
 	have = dump_phys(c->d, sh->sh_addr, len);
+	if (!have && dump_unsaved(c->d, sh->sh_addr, len)) {
+		report_skip(c->rep, LR_INV_IMAGE_UNTOUCHED, "sparse dump: an ELF section's bytes not saved");
+		return;
+	}
 	if (!have) {
 		report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, name, sh->sh_addr,
 			    "the ELF's bytes", "not in the dump");
@@ -67,7 +71,9 @@ void check_image(struct check_ctx *c)
 	/* The image ends below the record: a longer range is a corrupt record, not a 4 GiB CRC. */
 	if (image.hi >= image.lo && image.hi <= RECORD_ADDR)
 		bytes = dump_phys(c->d, image.lo, image.hi - image.lo);
-	if (!bytes) {
+	if (!bytes && image.hi >= image.lo && dump_unsaved(c->d, image.lo, image.hi - image.lo)) {
+		report_skip(c->rep, LR_INV_IMAGE_UNTOUCHED, "sparse dump: the image not saved");
+	} else if (!bytes) {
 		report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, "text+rodata", image.lo,
 			    "a range in the dump below the record", range_str(f, sizeof f, image));
 	} else {

@@ -11,9 +11,8 @@
 
 static void check_ram(struct check_ctx *c)
 {
-	/* The record was found, so the segment holding RECORD_ADDR exists: it is the dump's RAM. */
-	const struct dump_segment *s = dump_segment_at(c->d, RECORD_ADDR);
-	struct lr_range ram = { s->paddr, s->paddr + s->size };
+	/* The sparse core's note, else the segment holding the record (it was found there). */
+	struct lr_range ram = dump_ram(c->d);
 	char e[VIOLATION_TEXT], f[VIOLATION_TEXT];
 	if (c->r->ram.lo != ram.lo || c->r->ram.hi != ram.hi)
 		report_fail(c->rep, LR_INV_LAYOUT_RAM, SOURCE_INSPECTOR, "record", c->r->ram.lo,

@@ -84,15 +84,51 @@ static int check_session(const struct session *s, struct report *rep, const stru
 	return report_violations(rep) ? EXIT_VIOLATION : EXIT_HOLDS;
 }
 
+static char *hex_id(char *buf, size_t len, const uint8_t *id, size_t n)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && used + 3 <= len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%02x", id[i]);
+	return buf;
+}
+
+/*
+ * A dump and an --elf of two different builds do not belong together: comparing them would list
+ * every changed byte as an image.untouched violation. That is unusable input (exit 2), named
+ * with both build IDs. A record or ELF without a build ID is elf.build-id's to report.
+ */
+static int same_build(const struct session *s, const struct options *o)
+{
+	const uint8_t *id;
+	size_t len;
+	char in_dump[2 * LR_BUILD_ID_MAX + 1], in_elf[2 * LR_BUILD_ID_MAX + 1];
+	uint32_t have = s->r.build_id_size;
+	if (!s->have_kelf || !s->header_ok || have == 0 || have > LR_BUILD_ID_MAX ||
+	    kelf_build_id(&s->k, &id, &len) != 0 || record_build_id_is(&s->r, id, len))
+		return 0;
+	return fail(o->file, "the dump's kernel is build %s, but '%s' is build %s: not the same build",
+		    hex_id(in_dump, sizeof in_dump, s->r.build_id, have), o->elf,
+		    hex_id(in_elf, sizeof in_elf, id, len));
+}
+
 int cmd_check(const struct options *o)
 {
 	struct session *s = session_open(o);
-	if (!s)
-		return EXIT_UNUSABLE;
-	struct report *rep = calloc(1, sizeof *rep); /* ~100 KiB: not on the stack */
-	int rc = rep ? check_session(s, rep, o) : (fail(o->file, "out of memory"), EXIT_UNUSABLE);
+	struct report *rep = NULL;
+	int rc = EXIT_UNUSABLE;
+	if (s && same_build(s, o) == 0) {
+		rep = calloc(1, sizeof *rep); /* ~100 KiB: not on the stack */
+		rc = rep ? check_session(s, rep, o) : (fail(o->file, "out of memory"), EXIT_UNUSABLE);
+	}
+	/* CI reads the report file: on exit 2 it is still a valid document saying why. */
+	if (rc == EXIT_UNUSABLE && o->format == FORMAT_JSON)
+		out_check_json_error(stdout, o->file, fail_last());
+	else if (rc == EXIT_UNUSABLE && o->format == FORMAT_JUNIT)
+		out_check_junit_error(stdout, o->file, fail_last());
 	free(rep);
-	session_close(s);
+	if (s)
+		session_close(s);
 	return rc;
 }
 

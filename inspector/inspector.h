@@ -24,6 +24,10 @@
 int fail(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* As fail(), with libelf's reason appended: "...: message: elf_errmsg(-1)". */
 int fail_elf(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last fail()'s text without the "inspector: " prefix (a generic one if none yet). */
+const char *fail_last(void);
+/* The length of the well-formed UTF-8 sequence at s (1-4), 0 when s starts an ill-formed one. */
+size_t utf8_seq(const unsigned char *s);
 /* "0x%016" PRIx64 into buf (at least 19 bytes); returns buf. */
 char *hex64(char *buf, uint64_t v);
 /* "[0x80000000, 0x80400000)" into buf; returns buf. */
@@ -58,6 +62,8 @@ struct dump {
 	size_t nharts;         /* NT_PRSTATUS notes read (ELF cores only) */
 	uint64_t hart_sp[DUMP_MAX_HARTS];
 	uint64_t hart_pc[DUMP_MAX_HARTS];
+	int sparse;            /* a KLAYOUT RAM note: the PT_LOADs hold only part of RAM */
+	struct lr_range ram;   /* with sparse: RAM as the note gives it */
 };
 
 /* Opens and classifies path (ELF core or raw RAM image at raw_base). 0, or -1 after a message. */
@@ -70,6 +76,10 @@ int dump_read_u64(const struct dump *d, uint64_t addr, uint64_t *value);
 /* The segment holding addr (the RAM range for the record's address), or NULL. */
 const struct dump_segment *dump_segment_at(const struct dump *d, uint64_t addr);
 const char *dump_format_name(const struct dump *d);
+/* RAM's range: the sparse note's, else the segment holding the record. {0, 0} when neither. */
+struct lr_range dump_ram(const struct dump *d);
+/* Whether [addr, addr + len) lies in RAM but a sparse dump did not save it: not seen, not wrong. */
+int dump_unsaved(const struct dump *d, uint64_t addr, uint64_t len);
 
 /* ---- kelf.c: the kernel ELF ------------------------------------------------------------------ */
 struct kelf {
@@ -238,6 +248,9 @@ struct check_view {    /* everything a check output shows */
 void out_check_text(FILE *out, const struct check_view *v);
 void out_check_json(FILE *out, const struct check_view *v);
 void out_check_junit(FILE *out, const struct check_view *v);
+/* On exit 2: still a valid document, saying why (message: fail_last()). */
+void out_check_json_error(FILE *out, const char *dump_path, const char *message);
+void out_check_junit_error(FILE *out, const char *dump_path, const char *message);
 void out_stacks_text(FILE *out, const struct stack_info *s, size_t n);
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n);
 /* One violation as the text formats show it, without newline. */

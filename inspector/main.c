@@ -76,6 +76,18 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || end == s || *end || *s == '-' ? -1 : 0;
 }
 
+/* "--min-headroom" for 'm': the long name, whichever spelling was typed; else what was typed. */
+static const char *option_name(const struct option *table, int val, const char *typed)
+{
+	static char buf[40];
+	for (; table->name; table++)
+		if (table->val == val) {
+			snprintf(buf, sizeof buf, "--%s", table->name);
+			return buf;
+		}
+	return typed;
+}
+
 /* Fills o from argv (argv[0] is the command name); returns -1 when the command ran --help. */
 static int parse_options(const struct command *c, int argc, char **argv, struct options *o, int *rc)
 {
@@ -94,7 +106,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 	o->base = RAM_BASE;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "e:m:f:b:vh", table, NULL)) != -1) {
+	/* Leading ':': a missing value is reported as ':' with optopt, apart from an unknown option. */
+	while ((ch = getopt_long(argc, argv, ":e:m:f:b:vh", table, NULL)) != -1) {
 		unsigned bit = ch == 'e' ? OPT_ELF : ch == 'm' ? OPT_HEADROOM : ch == 'f' ? OPT_FORMAT :
 			       ch == 'b' ? OPT_BASE : ch == 'v' ? OPT_VERBOSE : 0;
 		if (ch == 'h') {
@@ -102,8 +115,17 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			*rc = EXIT_HOLDS;
 			return -1;
 		}
-		if (ch == '?' || !(c->accepts & bit)) {
-			*rc = bad_usage(c, "unknown or misplaced option '%s'", argv[optind - 1]);
+		if (ch == ':') {
+			*rc = bad_usage(c, "%s requires a value", option_name(table, optopt, argv[optind - 1]));
+			return -1;
+		}
+		if (ch == '?') {
+			*rc = bad_usage(c, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+		if (!(c->accepts & bit)) {
+			*rc = bad_usage(c, "%s is not an option of this command",
+					option_name(table, ch, argv[optind - 1]));
 			return -1;
 		}
 		switch (ch) {

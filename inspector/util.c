@@ -7,15 +7,39 @@
 #include <libelf.h>
 #include "inspector.h"
 
+/* The last message, for the reports that must say why on exit 2 (JSON error, JUnit <error>). */
+static char last_message[512];
+
 static void vmessage(const char *file, const char *reason, const char *fmt, va_list ap)
 {
-	fputs("inspector: ", stderr);
+	size_t used = 0;
 	if (file)
-		fprintf(stderr, "'%s': ", file);
-	vfprintf(stderr, fmt, ap);
-	if (reason)
-		fprintf(stderr, ": %s", reason);
-	fputc('\n', stderr);
+		used = (size_t)snprintf(last_message, sizeof last_message, "'%s': ", file);
+	if (used < sizeof last_message)
+		used += (size_t)vsnprintf(last_message + used, sizeof last_message - used, fmt, ap);
+	if (reason && used < sizeof last_message)
+		snprintf(last_message + used, sizeof last_message - used, ": %s", reason);
+	fprintf(stderr, "inspector: %s\n", last_message);
+}
+
+const char *fail_last(void)
+{
+	return last_message[0] ? last_message : "the input could not be used";
+}
+
+size_t utf8_seq(const unsigned char *s)
+{
+	/* Well-formed sequences as Unicode's table 3-7 gives them: no overlongs, no surrogates. */
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+	return n;
 }
 
 int fail(const char *file, const char *fmt, ...)

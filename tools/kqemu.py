@@ -1,8 +1,18 @@
 #!/usr/bin/python3
 """kqemu.py: boot the kernel in QEMU, wait for its ready line, dump its memory, quit.
 
-    tools/kqemu.py dump KERNEL.elf --mem 128M --elf build/dump.elf --raw build/dump.bin
+    tools/kqemu.py dump KERNEL.elf --mem 128M --sparse build/dump.elf   (what `make check` reads)
+    tools/kqemu.py dump KERNEL.elf --mem 128M --elf build/dump.elf --raw build/dump.bin  (full)
     tools/kqemu.py boot KERNEL.elf --mem 128M            (console only, then quit)
+
+--sparse writes an ELF core holding only what the inspector's checks read: the image and the
+record (RAM base up to the record's end), every stack the record names and the registers
+(NT_PRSTATUS), plus a KLAYOUT note giving the whole RAM range. GDB and the inspector open it like
+a full core; its size and time do not grow with RAM. How: the guest is stopped, QEMU writes one
+small core per range (dump-guest-memory with begin/length, so all of the same instant), the
+stacks' ranges come from the record itself (`inspector record` on the first core), and the
+pieces are merged into one core here. A full core (--elf) of more than FULL_PROGRESS bytes runs
+detached and reports progress from query-dump on stderr.
 
 Used by `make dump`, the tests and the benchmarks (import kqemu; with kqemu.Qemu(...) as q).
 QEMU runs in its own process group and is killed on every way out: success, error, timeout,
@@ -18,11 +28,15 @@ import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSPECTOR = os.path.join(ROOT, "build", "inspector")
+FULL_PROGRESS = 2 << 30   # a full core larger than this shows query-dump's progress
 READY = b"KLAYOUT READY"
 HALTED = b"KLAYOUT HALTED"   # panic: the kernel stopped before its ready line
 
@@ -168,32 +182,69 @@ class Qemu:
             if path and os.path.lexists(path):
                 os.unlink(path)
         if elf:
-            self.qmp("dump-guest-memory", paging=False, protocol="file:" + os.path.abspath(elf))
+            self.dump_full_core(elf)
         if raw:
-            self.qmp("pmemsave", val=base, size=self.ram_size(), filename=os.path.abspath(raw))
+            size = self.ram_size()
+            if size > FULL_PROGRESS:
+                print("kqemu: pmemsave: writing %.1f GiB of raw RAM (no progress reported)"
+                      % (size / (1 << 30)), file=sys.stderr)
+            self.qmp("pmemsave", val=base, size=size, filename=os.path.abspath(raw))
 
-    def dump_sparse(self, path):
-        """Writes raw RAM holding only what the inspector reads: the image and record at the
-        bottom and the stacks at the top (from the ready line); the rest of the file is a hole.
-        A 5G guest then costs a few MiB of disk instead of 5 GiB."""
+    def dump_full_core(self, path):
+        """dump-guest-memory of all RAM. Above FULL_PROGRESS it is detached and polled with
+        query-dump, one progress line on stderr every second, so 16 GiB is not silence."""
+        total = self.ram_size()
+        proto = "file:" + os.path.abspath(path)
+        if total <= FULL_PROGRESS:
+            self.qmp("dump-guest-memory", paging=False, protocol=proto)
+            return
+        self.qmp("dump-guest-memory", paging=False, protocol=proto, detach=True)
+        last = 0.0
+        while True:
+            st = self.qmp("query-dump")
+            if st["status"] == "completed":
+                break
+            if st["status"] == "failed":
+                raise QemuError("dump-guest-memory to '%s' failed" % path)
+            now = time.monotonic()
+            if now - last >= 1.0 and st.get("total"):
+                print("kqemu: dump-guest-memory: %.1f of %.1f GiB (%d%%)"
+                      % (st["completed"] / (1 << 30), st["total"] / (1 << 30),
+                         100 * st["completed"] // st["total"]), file=sys.stderr, flush=True)
+                last = now
+            time.sleep(0.2)
+        print("kqemu: dump-guest-memory: %.1f GiB written to %s" % (total / (1 << 30), path),
+              file=sys.stderr)
+
+    def dump_sparse(self, path, inspector=INSPECTOR):
+        """Writes the sparse ELF core described in this module's docstring: the image and the
+        record, every stack the record names, the registers, and a KLAYOUT note with RAM's
+        range. Returns the list of (lo, hi) physical ranges saved."""
         f = self.ready_fields()
-        (base, end), available = f["ram"], f["available"]
-        low_end = f["record"] + 0x10000        # the record's page and what follows it
-        size = end - base
+        (base, end), record = f["ram"], f["record"]
+        c = _constants()
+        low = (base, max(record, c.RECORD_ADDR) + c.RECORD_SIZE)
         self.qmp("stop")
         if os.path.lexists(path):
             os.unlink(path)
-        part = path + ".part"
-        with open(path, "wb") as out:
-            out.truncate(size)
-            for lo, hi in ((base, low_end), (available & ~0xfff, base + size)):
-                if os.path.lexists(part):
-                    os.unlink(part)
-                self.qmp("pmemsave", val=lo, size=hi - lo, filename=os.path.abspath(part))
-                with open(part, "rb") as f:
-                    out.seek(lo - base)
-                    out.write(f.read())
-                os.unlink(part)
+        low_core = os.path.join(self.dir, "low.core")
+        self.qmp("dump-guest-memory", paging=False, protocol="file:" + low_core,
+                 begin=low[0], length=low[1] - low[0])
+        stacks = _record_stacks(inspector, low_core, f)
+        ranges = _merge([low] + [(lo & ~0xfff, (hi + 0xfff) & ~0xfff) for lo, hi in stacks],
+                        base, end)
+        cores = [low_core]
+        for i, (lo, hi) in enumerate(ranges):
+            if (lo, hi) == low:
+                continue
+            part = os.path.join(self.dir, "part%d.core" % i)
+            self.qmp("dump-guest-memory", paging=False, protocol="file:" + part,
+                     begin=lo, length=hi - lo)
+            cores.append(part)
+        _write_sparse_core(path, cores, (base, end), c)
+        for core in cores:
+            os.unlink(core)
+        return ranges
 
     def close(self):
         try:
@@ -222,6 +273,105 @@ class Qemu:
             os.rmdir(self.dir)
 
 
+def _constants():
+    import kbuild
+    return kbuild.constants()
+
+
+def _record_stacks(inspector, core, fields):
+    """The stack ranges the record names at the dump's instant, as `inspector record` prints
+    them (kstack, task[i].stack), and [available, RAM end): the chain the ready line names.
+    Without an inspector or a record it can read, the ready line's chain alone."""
+    ranges = [(fields["available"], fields["ram"][1])]
+    try:
+        r = subprocess.run([inspector, "record", core], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ranges
+    v = {}
+    for line in r.stdout.splitlines():
+        key, _, value = line.partition(": ")
+        if value.startswith("0x"):
+            v[key] = int(value.split()[0], 16)
+    for key in v:
+        if key.endswith("stack.lo") and key[:-3] + ".hi" in v:
+            ranges.append((v[key], v[key[:-3] + ".hi"]))
+    if "available" in v:
+        ranges.append((v["available"], fields["ram"][1]))
+    return ranges
+
+
+def _merge(ranges, base, end):
+    """Ranges clipped to RAM [base, end), sorted, touching ones merged."""
+    out = []
+    for lo, hi in sorted((max(lo, base), min(hi, end)) for lo, hi in ranges):
+        if lo >= hi:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _core_parts(path):
+    """(ELF header bytes, note bytes, [(paddr, data)]) of one QEMU ELF64 core."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise QemuError("'%s': QEMU wrote no ELF64 little-endian core" % path)
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    notes, loads = b"", []
+    for i in range(phnum):
+        p_type, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+        if p_type == 4:
+            notes += data[off:off + filesz]
+        elif p_type == 1:
+            loads.append((paddr, data[off:off + filesz]))
+    return data[:64], notes, loads
+
+
+def _note(owner, ntype, desc):
+    name = owner + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def _write_sparse_core(path, cores, ram, c):
+    """One ELF core from QEMU's small ones: the first one's notes (NT_PRSTATUS per hart) and a
+    KLAYOUT note (RAM lo, hi: the inspector's layout.ram and its sparse mode read it), then
+    every core's PT_LOAD. Written to PATH.tmp and renamed: no half core under the real name."""
+    ehdr, notes, loads = _core_parts(cores[0])
+    for core in cores[1:]:
+        loads += _core_parts(core)[2]
+    loads.sort()
+    notes += _note(c.LR_NOTE_OWNER.encode(), c.LR_NOTE_RAM, struct.pack("<QQ", *ram))
+    phnum = 1 + len(loads)
+    offset = 64 + 56 * phnum
+    phdrs = struct.pack("<IIQQQQQQ", 4, 0, offset, 0, 0, len(notes), len(notes), 0)
+    offset += len(notes)
+    body = [notes]
+    for paddr, data in loads:
+        pad = -offset % 4096          # page-aligned data: GDB and mmap readers like it
+        body.append(b"\0" * pad)
+        offset += pad
+        phdrs += struct.pack("<IIQQQQQQ", 1, 7, offset, paddr, paddr, len(data), len(data), 0)
+        body.append(data)
+        offset += len(data)
+    # e_ident, e_type ET_CORE, e_machine and e_flags as QEMU wrote them; our phdrs, no sections.
+    e_machine, = struct.unpack_from("<H", ehdr, 18)
+    e_flags, = struct.unpack_from("<I", ehdr, 48)
+    header = ehdr[:16] + struct.pack("<HHIQQQIHHHHHH", 4, e_machine, 1, 0, 64, 0, e_flags,
+                                     64, 56, phnum, 0, 0, 0)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as out:
+        out.write(header + phdrs)
+        for b in body:
+            out.write(b)
+    os.rename(tmp, path)
+
+
 def _raise_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
@@ -233,7 +383,10 @@ def main():
     ap.add_argument("--mem", default="128M", help="guest RAM, as QEMU's -m (default 128M)")
     ap.add_argument("--elf", help="write an ELF core here (dump-guest-memory)")
     ap.add_argument("--raw", help="write raw RAM here (pmemsave)")
-    ap.add_argument("--sparse", help="write raw RAM here, only the image and the stacks")
+    ap.add_argument("--sparse", help="write a sparse ELF core here: the image, the record, the "
+                    "stacks and the registers (what `make check` reads)")
+    ap.add_argument("--inspector", default=INSPECTOR,
+                    help="the inspector --sparse asks for the record's stacks (default build/inspector)")
     ap.add_argument("--console", help="save the console here")
     ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for the ready line")
     ap.add_argument("-q", "--quiet", action="store_true", help="do not echo the console")
@@ -254,7 +407,7 @@ def main():
             if a.action == "dump" and (a.elf or a.raw):
                 q.dump(elf=a.elf, raw=a.raw)
             if a.action == "dump" and a.sparse:
-                q.dump_sparse(a.sparse)
+                q.dump_sparse(a.sparse, a.inspector)
     except QemuError as e:
         print("kqemu: %s" % e, file=sys.stderr)
         return 2
