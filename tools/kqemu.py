@@ -109,6 +109,16 @@ class Qemu:
             self.console += os.read(self.proc.stdout.fileno(), 65536)
         return self.console.decode("utf-8", "replace")
 
+    def drain_output(self):
+        """What an exited QEMU left on its stdout and stderr (its own error message)."""
+        while True:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            chunk = os.read(self.proc.stdout.fileno(), 65536) if r else b""
+            if not chunk:
+                break
+            self.console += chunk
+        return self.console_tail()
+
     def console_tail(self, n=15):
         lines = self.console.decode("utf-8", "replace").replace("\r", "").splitlines()
         return "\n".join(lines[-n:])
@@ -138,7 +148,10 @@ class Qemu:
             except OSError:
                 self.sock.close()
                 self.sock = None
-                if time.monotonic() > deadline or self.proc.poll() is not None:
+                if self.proc.poll() is not None:
+                    raise QemuError("QEMU exited (status %d) before it could be used:\n%s"
+                                    % (self.proc.returncode, self.drain_output()))
+                if time.monotonic() > deadline:
                     raise QemuError("cannot reach QEMU's QMP socket")
                 time.sleep(0.02)
         self._qmp_read()                      # the greeting
