@@ -170,6 +170,7 @@ test-boot: host | deps
 
 test-gate: host | deps
 	$(PYTHON) tests/gate/test_gate.py
+	$(PYTHON) tests/gate/test_contract.py
 
 test-gdb: host | deps
 	$(PYTHON) tests/gdb/run.py
