@@ -4,9 +4,11 @@
 set -eu
 pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libcmocka-dev pkg-config python3-pyelftools python3-lxml gdb-multiarch"
 [ "${1:-}" = bench ] && pkgs="$pkgs python3-drgn hyperfine time"
+# One dpkg-query for all: every make runs this, `make check` included, so it must cost little.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null | sed -n 's/ install ok installed$//p')
 missing=""
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  case " $(echo $installed) " in *" $p "*) ;; *) missing="$missing $p" ;; esac
 done
 [ -z "$missing" ] && exit 0
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
