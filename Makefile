@@ -33,11 +33,11 @@ INSPECTOR_SRCS := $(wildcard inspector/*.c) lib/crc32.c lib/diagram.c
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo gate-check gate-demo test test-unit test-boot \
-        test-gate test-gdb test-reader test-large bench bench-gate clean help
+        test-gate test-gdb test-reader test-docs docs test-large bench bench-gate clean help
 all: kernel host
 
 help:
-	@sed -n 's/^#   make/  make/p' Makefile; echo "  make run | debug | dump | check | test-large | bench | clean"; \
+	@sed -n 's/^#   make/  make/p' Makefile; echo "  make run | debug | dump [FULL=1] | check | docs | test-large | bench | bench-gate | clean"; \
 	 echo "  variables: CONFIG=$(CONFIG) QEMU_MEM=$(QEMU_MEM) BUILD=$(BUILD)"
 
 deps:
@@ -181,7 +181,14 @@ test-reader: host | deps
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-boot test-gate test-reader test-gdb
+# The sample outputs of README.md and docs/ against real runs (tools/docsamples.py).
+test-docs: host | deps
+	$(PYTHON) tools/docsamples.py --check
+
+docs: host | deps
+	$(PYTHON) tools/docsamples.py
+
+test: test-unit test-inspector test-boot test-gate test-reader test-gdb test-docs
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench
