@@ -14,12 +14,14 @@ with hyperfine (warm-up, repeated runs, medians from --export-json):
     reader     tests/reader/klayout_reader.py DUMP --elf KERNEL   (pyelftools)
 
 Peak RSS is /usr/bin/time -f %M, the largest of --rss-runs runs. A size's dumps are deleted
-before the next size is dumped; disk space is checked first. Then the whole gate at 128M (boot,
-ELF core, inspector check: bench/gate.sh) and `klayout stacks` over QEMU's gdbstub on the
-64-task config (examples/many-tasks.conf). One table on stdout; every number in
-build/bench/results.json. Exit 0 when every target is met, 1 when one is missed, 2 on an error.
+before the next size is dumped; disk space is checked first. Then `make check` itself at
+--gate-sizes (default 128M, 1G, 8G, 16G) side by side, with the dump's disk use and the ratio to
+the first size (issue 13: within 1.3x), and `klayout stacks` over QEMU's gdbstub on the 64-task
+config (examples/many-tasks.conf). One table on stdout; every number in build/bench/results.json.
+Exit 0 when every target is met, 1 when one is missed, 2 on an error.
 
     /usr/bin/python3 bench/run.py [--sizes 128M,1G,4G] [--runs 20] [--warmup 3] [--no-gate]
+    /usr/bin/python3 bench/run.py --gate-only [--gate-sizes 128M,1G,8G,16G]   (`make bench-gate`)
 """
 import argparse
 import glob

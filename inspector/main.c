@@ -56,8 +56,10 @@ static void usage(FILE *out)
 	fputs("\nOptions:\n"
 	      "  -h, --help      this help; `inspector COMMAND --help` for a command's options\n"
 	      "  -V, --version   the version\n\n"
-	      "Exit status: 0 all checks hold, 1 a violation, 2 the input could not be used,\n"
-	      "64 bad usage. The dump's format is read from its content, never its name.\n", out);
+	      "Long options may be abbreviated to an unambiguous prefix.\n\n"
+	      "Exit status: 0 all checks hold, 1 a violation, 2 the input could not be used\n"
+	      "(on 2, --format json and junit still write a document saying why), 64 bad usage.\n"
+	      "The dump's format (ELF core, sparse ELF core, raw) is read from its content.\n", out);
 }
 
 static int bad_usage(const struct command *c, const char *fmt, const char *arg)
