@@ -22,6 +22,9 @@ INSPECTOR = os.path.join(ROOT, "build", "inspector")
 LARGE = {"ram-4g"}
 
 
+FULL = "--large" in sys.argv   # `make test-large`: full-size dumps, as crash-dump users take them
+
+
 def gate(conf, raw=False):
     """Boot, dump, check; returns (exit status, JSON report, build dir)."""
     d = kbuild.directives(conf)
@@ -30,8 +33,8 @@ def gate(conf, raw=False):
     elf, bin_ = os.path.join(out, "dump.elf"), os.path.join(out, "dump.bin")
     with kqemu.Qemu(kernel, kbuild.qemu_mem(conf), console=os.path.join(out, "console.log")) as q:
         q.wait_ready(60)
-        if raw:
-            q.dump(elf=elf, raw=bin_)      # full core and raw image of the same moment
+        if raw or FULL:
+            q.dump(elf=elf, raw=bin_ if raw else None)   # full core (and raw image) of one moment
         else:
             q.dump_sparse(elf, INSPECTOR)  # what `make check` dumps
 
