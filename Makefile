@@ -126,9 +126,12 @@ gate-demo: dump
 ifndef GATE_INNER
 ifeq ($(words $(MAKECMDGOALS))$(filter check demo,$(MAKECMDGOALS)),1$(MAKECMDGOALS))
 ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
-GATE_RESULT := $(shell rm -f $(GATE_STATUS_FILE); \
+# make's stdout is /proc/PPID/fd/1 here, opened to append (a log opened with >> stays whole);
+# where it cannot be opened (a socket), the gate's output goes to stderr instead.
+GATE_RESULT := $(shell rm -f $(GATE_STATUS_FILE); out=/proc/$$PPID/fd/1; \
+  (exec >>$$out) 2>/dev/null || out=/dev/stderr; \
   $(MAKE) --no-print-directory $(if $(findstring s,$(firstword -$(MAKEFLAGS))),-s) \
-    gate-$(MAKECMDGOALS) GATE_INNER=1 $(MAKEOVERRIDES) >/proc/$$PPID/fd/1; \
+    gate-$(MAKECMDGOALS) GATE_INNER=1 $(MAKEOVERRIDES) >>$$out; \
   cat $(GATE_STATUS_FILE) 2>/dev/null || echo 2)
 endif
 endif

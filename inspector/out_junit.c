@@ -21,7 +21,8 @@ static void xml_text(FILE *out, const char *s)
 		case '\'': fputs("&apos;", out); break;
 		case '\n': fputs("&#10;", out); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			/* Nor are U+FFFE and U+FFFF, well-formed UTF-8 as they are. */
+			if (*p < 0x20 || *p == 0x7f || (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe))
 				fputc('?', out);
 			else
 				fwrite(p, 1, n, out);

@@ -188,7 +188,7 @@ def t_other_build_is_exit_2():
 
 def t_invalid_utf8_file_name():
     _, _, _, build = make("check", "examples/violations/overflow.conf")
-    odd = os.path.join(build.encode(), b"dump-\xff\xfe<&\x01'.elf")
+    odd = os.path.join(build.encode(), b"dump-\xff\xfe<&\x01'\xef\xbf\xbf\xed\xa0\x80.elf")
     shutil.copyfile(os.path.join(build, "dump.elf"), odd)
     try:
         rc, out, _ = inspector("check", odd, "--format", "junit")
