@@ -37,6 +37,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSPECTOR = os.path.join(ROOT, "build", "inspector")
 FULL_PROGRESS = 2 << 30   # a full core larger than this shows query-dump's progress
+SPARSE_MAX = 1 << 30      # a sparse core's ranges beyond this come from a corrupt record
 READY = b"KLAYOUT READY"
 HALTED = b"KLAYOUT HALTED"   # panic: the kernel stopped before its ready line
 
@@ -244,8 +245,14 @@ class Qemu:
         self.qmp("dump-guest-memory", paging=False, protocol="file:" + low_core,
                  begin=low[0], length=low[1] - low[0])
         stacks = _record_stacks(inspector, low_core, f)
-        ranges = _merge([low] + [(lo & ~0xfff, (hi + 0xfff) & ~0xfff) for lo, hi in stacks],
-                        base, end)
+        page = lambda r: (r[0] & ~0xfff, (r[1] + 0xfff) & ~0xfff)
+        ranges = _merge([low] + [page(r) for r in stacks], base, end)
+        if sum(hi - lo for lo, hi in ranges) > SPARSE_MAX:
+            # A record naming stacks over most of RAM is corrupt: the ready line's chain only
+            # (the inspector then skips, with the reason, what the dump lacks).
+            print("kqemu: the record names more than %d MiB of stacks: saving the ready line's "
+                  "only" % (SPARSE_MAX >> 20), file=sys.stderr)
+            ranges = _merge([low, page((f["available"], end))], base, end)
         cores = [low_core]
         for i, (lo, hi) in enumerate(ranges):
             if (lo, hi) == low:
@@ -328,21 +335,36 @@ def _merge(ranges, base, end):
 
 
 def _core_parts(path):
-    """(ELF header bytes, note bytes, [(paddr, data)]) of one QEMU ELF64 core."""
+    """(ELF header bytes, note bytes, [(paddr, path, offset, size)]) of one QEMU ELF64 core:
+    the segments' bytes stay in the file, copied later without holding them in memory."""
     with open(path, "rb") as f:
-        data = f.read()
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        raise QemuError("'%s': QEMU wrote no ELF64 little-endian core" % path)
-    phoff, = struct.unpack_from("<Q", data, 32)
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
-    notes, loads = b"", []
-    for i in range(phnum):
-        p_type, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
-        if p_type == 4:
-            notes += data[off:off + filesz]
-        elif p_type == 1:
-            loads.append((paddr, data[off:off + filesz]))
-    return data[:64], notes, loads
+        head = f.read(64)
+        if head[:4] != b"\x7fELF" or len(head) < 64 or head[4] != 2 or head[5] != 1:
+            raise QemuError("'%s': QEMU wrote no ELF64 little-endian core" % path)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+        notes, loads = b"", []
+        for i in range(phnum):
+            p_type, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", table, i * phentsize)
+            if p_type == 4:
+                f.seek(off)
+                notes += f.read(filesz)
+            elif p_type == 1:
+                loads.append((paddr, path, off, filesz))
+    return head, notes, loads
+
+
+def _copy(out, path, offset, size):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while size:
+            chunk = f.read(min(size, 8 << 20))
+            if not chunk:
+                raise QemuError("'%s': QEMU's core is shorter than its program headers say" % path)
+            out.write(chunk)
+            size -= len(chunk)
 
 
 def _note(owner, ntype, desc):
@@ -364,25 +386,29 @@ def _write_sparse_core(path, cores, ram, c):
     offset = 64 + 56 * phnum
     phdrs = struct.pack("<IIQQQQQQ", 4, 0, offset, 0, 0, len(notes), len(notes), 0)
     offset += len(notes)
-    body = [notes]
-    for paddr, data in loads:
-        pad = -offset % 4096          # page-aligned data: GDB and mmap readers like it
-        body.append(b"\0" * pad)
-        offset += pad
-        phdrs += struct.pack("<IIQQQQQQ", 1, 7, offset, paddr, paddr, len(data), len(data), 0)
-        body.append(data)
-        offset += len(data)
+    placed = []
+    for paddr, src, src_off, size in loads:
+        offset += -offset % 4096       # page-aligned data: GDB and mmap readers like it
+        phdrs += struct.pack("<IIQQQQQQ", 1, 7, offset, paddr, paddr, size, size, 0)
+        placed.append((offset, src, src_off, size))
+        offset += size
     # e_ident, e_type ET_CORE, e_machine and e_flags as QEMU wrote them; our phdrs, no sections.
     e_machine, = struct.unpack_from("<H", ehdr, 18)
     e_flags, = struct.unpack_from("<I", ehdr, 48)
     header = ehdr[:16] + struct.pack("<HHIQQQIHHHHHH", 4, e_machine, 1, 0, 64, 0, e_flags,
                                      64, 56, phnum, 0, 0, 0)
     tmp = path + ".tmp"
-    with open(tmp, "wb") as out:
-        out.write(header + phdrs)
-        for b in body:
-            out.write(b)
-    os.rename(tmp, path)
+    try:
+        with open(tmp, "wb") as out:
+            out.write(header + phdrs + notes)
+            for at, src, src_off, size in placed:
+                out.seek(at)
+                _copy(out, src, src_off, size)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _raise_on_sigterm(signum, frame):

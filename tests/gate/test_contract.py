@@ -153,6 +153,27 @@ def t_sparse_never_says_ok_for_what_it_lacks():
         os.unlink(cut)
 
 
+def t_sparse_bad_note_is_unusable():
+    """A KLAYOUT note with an empty RAM range, or RAM that does not hold the core's segments."""
+    _, dump = sparse_gate("1G")
+    with open(dump, "rb") as f:
+        good = f.read()
+    at = good.index(b"KLAYOUT\0") + 8                   # the note's desc: RAM lo, hi
+    lo, hi = struct.unpack_from("<QQ", good, at)
+    cut = dump + ".cut"
+    for (new_lo, new_hi), message in (((lo, lo), "KLAYOUT note with an empty RAM range"),
+                                      ((lo, lo + (1 << 20)), "outside the RAM its KLAYOUT note names")):
+        data = bytearray(good)
+        struct.pack_into("<QQ", data, at, new_lo, new_hi)
+        with open(cut, "wb") as f:
+            f.write(data)
+        try:
+            rc, _, err = inspector("check", cut)
+            assert rc == 2 and message in err, "exit %d: %s" % (rc, err)
+        finally:
+            os.unlink(cut)
+
+
 # ---- reports on exit 2 and odd file names ----------------------------------------------------------
 def t_reports_on_exit_2():
     tmp = os.path.join(ROOT, "build", "ex", "contract")
@@ -216,6 +237,7 @@ CASES = [
     ("sparse gate at 1G, GDB opens the core", t_sparse_1g),
     ("sparse gate at 5G", t_sparse_5g),
     ("sparse core: what is not in it is skipped, not ok", t_sparse_never_says_ok_for_what_it_lacks),
+    ("sparse core: a bad KLAYOUT note is unusable input", t_sparse_bad_note_is_unusable),
     ("exit 2: valid JUnit with one error, valid JSON with the error", t_reports_on_exit_2),
     ("--elf of another build: exit 2 naming both build IDs", t_other_build_is_exit_2),
     ("a file name with invalid UTF-8: valid JUnit and JSON", t_invalid_utf8_file_name),
