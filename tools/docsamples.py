@@ -9,24 +9,30 @@ In a Markdown file, a marker line right before a fenced block names what produce
     <!-- sample-setup: make -s dump CONFIG=examples/default.conf BUILD=build/ex/default -->
     <!-- sample: build/inspector stacks build/ex/default/dump.elf -->
     <!-- sample-gdb: build/ex/default/kernel.elf build/ex/default/dump.elf | klayout stacks -->
+    <!-- sample-gdb-live: build/ex/default/kernel.elf 128M | break task_yield | continue -->
 
 `sample-setup` runs once (output discarded) before the file's samples; `sample` replaces the
 block with the command's stdout (shell, from the repository root), preceded by `$ COMMAND` when
 the block's first line starts with `$ `; `sample-gdb` runs GDB in batch on KERNEL and CORE with
 the klayout commands loaded and shows each `|`-separated command as `(gdb) COMMAND` and its
-output. Addresses, sizes and line numbers are whatever the run printed: no sample can drift
+output. `sample-gdb-live` does the same on QEMU started stopped with its gdbstub (tools/kqemu.py,
+QEMU reaped after). A command starting with `!` runs unshown (a breakpoint to get somewhere); one ending in
+`# first N` shows its first N lines, then `...` and
+the count of lines left out. Addresses, sizes and line numbers are whatever the run printed: no sample can drift
 from the code without `make test` saying so.
 """
 import difflib
 import glob
 import os
 import re
+import socket
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = ["README.md"] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
-MARKER = re.compile(r"^<!-- (sample|sample-setup|sample-gdb): (.*) -->$")
+MARKER = re.compile(r"^<!-- (sample|sample-setup|sample-gdb|sample-gdb-live): (.*) -->$")
+FIRST = re.compile(r"^(.*?)\s+#\s*first (\d+)$")
 GDB_SEP = "(gdb) KLAYOUT-SAMPLE-SEPARATOR"
 
 
@@ -39,20 +45,47 @@ def run(cmd):
     return r.stdout
 
 
-def run_gdb(spec):
+def run_gdb(spec, live=False):
     files, _, cmds = spec.partition("|")
-    kernel, core = files.split()
+    kernel, target = files.split()
     cmds = [c.strip() for c in cmds.split("|")]
+    hidden = [c.startswith("!") for c in cmds]
+    cmds = [c.lstrip("!") for c in cmds]
+    shown = [FIRST.match(c) for c in cmds]
+    cmds = [m.group(1) if m else c for m, c in zip(shown, cmds)]
     argv = ["gdb-multiarch", "-q", "-batch", "-nx", kernel, "-ex", "set pagination off",
-            "-ex", "source gdb-scripts/layout.gdb", "-ex", "core-file " + core]
+            "-ex", "source gdb-scripts/layout.gdb"]
     for c in cmds:
         argv += ["-ex", "echo %s\\n" % GDB_SEP, "-ex", c]
-    r = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=120)
-    parts = r.stdout.split(GDB_SEP + "\n")[1:]
+
+    def gdb(connect):
+        return subprocess.run(argv[:7] + ["-ex", connect] + argv[7:], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120).stdout
+    if live:
+        sys.path.insert(0, os.path.join(ROOT, "tools"))
+        import kqemu
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        with kqemu.Qemu(os.path.join(ROOT, kernel), target, gdb=port) as q:
+            q.qmp("query-status")
+            out = gdb("target remote 127.0.0.1:%d" % port)
+    else:
+        out = gdb("core-file " + target)
+    parts = out.split(GDB_SEP + "\n")[1:]
     if len(parts) != len(cmds):
-        raise RuntimeError("GDB sample `%s` failed:\n%s" % (spec, r.stdout[-600:]))
-    return "".join("(gdb) %s\n%s" % (c, p) for c, p in zip(cmds, parts))
+        raise RuntimeError("GDB sample `%s` failed:\n%s" % (spec, out[-600:]))
+    text = ""
+    for c, m, p, h in zip(cmds, shown, parts, hidden):
+        if h:
+            continue
+        # GDB's own note when batch mode ends a live session is not the command's output.
+        lines = [l for l in p.splitlines(True) if not l.startswith("[Inferior ")]
+        if m and len(lines) > int(m.group(2)) + 1:
+            n = int(m.group(2))
+            lines = lines[:n] + ["...  (%d more lines)\n" % (len(lines) - n)]
+        text += "(gdb) %s\n%s" % (c, "".join(lines))
+    return text
 
 
 def render(path):
@@ -81,7 +114,7 @@ def render(path):
         while end < len(lines) and lines[end] != "```":
             end += 1
         old = lines[i + 1:end]
-        text = run_gdb(arg) if kind == "sample-gdb" else run(arg)
+        text = run_gdb(arg, kind == "sample-gdb-live") if kind.startswith("sample-gdb") else run(arg)
         body = text.rstrip("\n").split("\n")
         if kind == "sample" and old and old[0].startswith("$ "):
             body = ["$ " + arg] + body
