@@ -31,6 +31,10 @@ static void compare_section(struct check_ctx *c, Elf_Scn *scn, const GElf_Shdr *
 	}
 	void *owned;
 	have = kl_bytes(c->s, sh->sh_addr, len, &owned);
+	if (!have && kl_unsaved(c->s, sh->sh_addr, len)) {
+		report_skip(c->rep, LR_INV_IMAGE_UNTOUCHED, "sparse dump: an ELF section's bytes not saved");
+		return;
+	}
 	if (!have) {
 		report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, name, sh->sh_addr,
 			    "the ELF's bytes", kl_absent(c->s));
@@ -71,7 +75,9 @@ void check_image(struct check_ctx *c)
 	/* The image ends below the record: a longer range is a corrupt record, not a 4 GiB CRC. */
 	if (image.hi >= image.lo && image.hi <= RECORD_ADDR)
 		bytes = kl_bytes(c->s, image.lo, image.hi - image.lo, &owned);
-	if (!bytes) {
+	if (!bytes && image.hi >= image.lo && kl_unsaved(c->s, image.lo, image.hi - image.lo)) {
+		report_skip(c->rep, LR_INV_IMAGE_UNTOUCHED, "sparse dump: the image not saved");
+	} else if (!bytes) {
 		report_fail(c->rep, LR_INV_IMAGE_UNTOUCHED, SOURCE_INSPECTOR, "text+rodata", image.lo,
 			    kl_live(c->s) ? "a readable range below the record" :
 			    "a range in the dump below the record", range_str(f, sizeof f, image));

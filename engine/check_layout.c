@@ -11,7 +11,7 @@
 
 static void check_ram(struct check_ctx *c)
 {
-	/* A dump knows its RAM: the segment holding RECORD_ADDR. */
+	/* A dump knows its RAM: a sparse core's note, else the segment holding RECORD_ADDR. */
 	struct lr_range ram, want = c->r->ram;
 	char e[VIOLATION_TEXT], f[VIOLATION_TEXT];
 	uint64_t word;

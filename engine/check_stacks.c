@@ -25,7 +25,9 @@ static int saved_sp_meaningful(const struct check_ctx *c, const struct stack_inf
 
 static void check_lo_excluded(struct check_ctx *c, const struct stack_info *s)
 {
-	if (!s->have_lo_word)
+	if (!s->have_lo_word && kl_unsaved(c->s, s->range.lo, 8))
+		report_skip(c->rep, LR_INV_STACK_LO_EXCLUDED, "sparse dump: a stack's lo word not saved");
+	else if (!s->have_lo_word)
 		report_fail(c->rep, LR_INV_STACK_LO_EXCLUDED, SOURCE_INSPECTOR, s->owner, s->range.lo,
 			    "the sentinel", kl_absent(c->s));
 	else if (s->lo_word != c->r->sentinel)
@@ -82,6 +84,11 @@ static void check_headroom(struct check_ctx *c, const struct stack_info *s)
 	char e[32], f[64];
 	uint64_t size = s->range.hi > s->range.lo ? s->range.hi - s->range.lo : 0;
 	snprintf(e, sizeof e, "%d%% unused", c->min_headroom);
+	if (!s->have_paint && s->range.hi > s->range.lo &&
+	    kl_unsaved(c->s, s->range.lo, s->range.hi - s->range.lo)) {
+		report_skip(c->rep, LR_INV_STACK_HEADROOM, "sparse dump: a stack not saved");
+		return;
+	}
 	if (!s->have_paint) {
 		snprintf(f, sizeof f, "stack %s", kl_absent(c->s));
 		report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner, s->range.lo, e, f);

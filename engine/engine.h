@@ -20,6 +20,8 @@ int kl_read_u64(const struct kl_session *s, uint64_t addr, uint64_t *value);
 /* How a missing range is said: "not in the dump", or live "not readable". */
 const char *kl_absent(const struct kl_session *s);
 int kl_live(const struct kl_session *s);
+/* 1 when [addr, addr + len) lies in the RAM of a sparse dump (kl_set_sparse): not saved, not absent. */
+int kl_unsaved(const struct kl_session *s, uint64_t addr, uint64_t len);
 /* hart.sp's skip reason when no hart's registers are known. */
 const char *kl_no_harts(const struct kl_session *s);
 

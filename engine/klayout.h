@@ -35,6 +35,8 @@ void kl_set_program(const char *name);
 const char *kl_last_error(void);
 /* The same, with a generic text when there was none yet (for reports that must say why). */
 const char *fail_last(void);
+/* The length of the well-formed UTF-8 sequence at s (1-4), 0 when s starts an ill-formed one. */
+size_t utf8_seq(const unsigned char *s);
 /* "0x%016" PRIx64 into buf (at least 19 bytes); returns buf. */
 char *hex64(char *buf, uint64_t v);
 /* "[0x80000000, 0x80400000)" into buf; returns buf. */
@@ -67,6 +69,9 @@ void kl_set_map(struct kl_session *s, kl_map_fn *map);
 void kl_set_live(struct kl_session *s, int live);
 /* The RAM the target holds around RECORD_ADDR (a dump's segment): layout.ram compares it. */
 void kl_set_ram(struct kl_session *s, uint64_t lo, uint64_t hi);
+/* A sparse dump holds only part of its RAM (kl_set_ram): a range of RAM it lacks was not saved,
+ * so the checks that need it are skipped with a reason, never reported as holding or broken. */
+void kl_set_sparse(struct kl_session *s, int sparse);
 /* One hart's registers, in hart order; without any, hart.sp is skipped for `reason`. */
 void kl_add_hart(struct kl_session *s, uint64_t pc, uint64_t sp);
 void kl_set_no_harts(struct kl_session *s, const char *reason);
@@ -87,6 +92,13 @@ int kl_header_problem(const struct kl_session *s, char *buf, size_t len);
 int kl_record_warning(const struct kl_session *s, char *buf, size_t len);
 /* With an ELF: 1 when the record carries the ELF's build ID. Without one: 1. */
 int kl_elf_matches(const struct kl_session *s);
+/*
+ * A dump and an ELF of two different builds do not belong together: comparing them would list
+ * every changed byte as an image.untouched violation, so front ends treat it as unusable input.
+ * 1 with "the dump's kernel is build X, but 'ELF' is build Y" in buf; 0 when they match or when
+ * the record or the ELF has no build ID (elf.build-id reports that).
+ */
+int kl_other_build(const struct kl_session *s, char *buf, size_t len);
 /* The target's RAM (layout.ram) and harts, as set. */
 int kl_ram(const struct kl_session *s, struct lr_range *ram);
 size_t kl_harts(const struct kl_session *s, const uint64_t **pc, const uint64_t **sp);

@@ -18,6 +18,7 @@ struct kl_session {
 	kl_map_fn *map;
 	void *ctx;
 	int live;
+	int sparse;
 	int have_ram;
 	struct lr_range ram;
 	size_t nharts;
@@ -49,6 +50,7 @@ struct kl_session *kl_new(const char *name, kl_read_fn *read, void *ctx)
 
 void kl_set_map(struct kl_session *s, kl_map_fn *map) { s->map = map; }
 void kl_set_live(struct kl_session *s, int live) { s->live = live; }
+void kl_set_sparse(struct kl_session *s, int sparse) { s->sparse = sparse; }
 
 void kl_set_ram(struct kl_session *s, uint64_t lo, uint64_t hi)
 {
@@ -104,6 +106,11 @@ const char *kl_name(const struct kl_session *s) { return s->name; }
 const struct layout_record *kl_record(const struct kl_session *s) { return &s->r; }
 int kl_header_ok(const struct kl_session *s) { return s->loaded && record_header_ok(&s->r) == 0; }
 int kl_live(const struct kl_session *s) { return s->live; }
+
+int kl_unsaved(const struct kl_session *s, uint64_t addr, uint64_t len)
+{
+	return s->sparse && s->have_ram && addr >= s->ram.lo && addr <= s->ram.hi && len <= s->ram.hi - addr;
+}
 const char *kl_no_harts(const struct kl_session *s) { return s->no_harts; }
 
 const char *kl_absent(const struct kl_session *s)
@@ -144,6 +151,30 @@ int kl_elf_matches(const struct kl_session *s)
 	if (!s->have_kelf)
 		return 1;
 	return kelf_build_id(&s->k, &id, &len) == 0 && record_build_id_is(&s->r, id, len);
+}
+
+static char *hex_id(char *buf, size_t len, const uint8_t *id, size_t n)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && used + 3 <= len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%02x", id[i]);
+	return buf;
+}
+
+int kl_other_build(const struct kl_session *s, char *buf, size_t len)
+{
+	const uint8_t *id;
+	size_t n;
+	char in_dump[2 * LR_BUILD_ID_MAX + 1], in_elf[2 * LR_BUILD_ID_MAX + 1];
+	uint32_t have = s->r.build_id_size;
+	if (!s->have_kelf || !s->loaded || record_header_ok(&s->r) != 0 || have == 0 ||
+	    have > LR_BUILD_ID_MAX || kelf_build_id(&s->k, &id, &n) != 0 || record_build_id_is(&s->r, id, n))
+		return 0;
+	snprintf(buf, len, "the dump's kernel is build %s, but '%s' is build %s: not the same build",
+		 hex_id(in_dump, sizeof in_dump, s->r.build_id, have), s->k.path,
+		 hex_id(in_elf, sizeof in_elf, id, n));
+	return 1;
 }
 
 int kl_ram(const struct kl_session *s, struct lr_range *ram)

@@ -41,6 +41,21 @@ const char *kl_last_error(void)
 	return last_message;
 }
 
+size_t utf8_seq(const unsigned char *s)
+{
+	/* Well-formed sequences as Unicode's table 3-7 gives them: no overlongs, no surrogates. */
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+	return n;
+}
+
 int fail(const char *file, const char *fmt, ...)
 {
 	va_list ap;

@@ -59,7 +59,8 @@ def main():
     port = a.port or free_port()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        with kqemu.Qemu(a.kernel, a.mem, gdb=port):
+        with kqemu.Qemu(a.kernel, a.mem, gdb=port) as q:
+            q.qmp("query-status")    # QEMU is up (its gdbstub too), or its own error is raised
             print("debug: QEMU stopped at reset, gdbstub on 127.0.0.1:%d; try `klayout show` "
                   "after `break halt` and `continue`" % port)
             return run_gdb(gdb + ["-ex", "target remote 127.0.0.1:%d" % port])

@@ -17,6 +17,12 @@
 #define LR_BUILD_ID_MAX   32
 #define LR_SENTINEL       0x57ac6e9d57ac6e9dULL /* held by every excluded lo word */
 #define LR_PAINT          0xaaaaaaaaaaaaaaaaULL /* painted over each stack when it is allocated */
+/*
+ * A sparse ELF core (tools/kqemu.py --sparse) holds only some of RAM; this note in its PT_NOTE
+ * (owner "KLAYOUT", type LR_NOTE_RAM, two u64: RAM lo, hi) says so and gives the whole range.
+ */
+#define LR_NOTE_OWNER     "KLAYOUT"
+#define LR_NOTE_RAM       1
 
 /* Task states. */
 #define LR_TASK_NEW       0 /* created, never run: saved_sp points at its initial frame */

@@ -60,6 +60,13 @@ static int dump_read_notes(struct dump *d, const GElf_Phdr *ph)
 			d->hart_pc[d->nharts] = le64(desc + PRSTATUS_PC);
 			d->hart_sp[d->nharts] = le64(desc + PRSTATUS_SP);
 			d->nharts++;
+		} else if (nh.n_type == LR_NOTE_RAM && nh.n_namesz == sizeof LR_NOTE_OWNER &&
+			   memcmp(name, LR_NOTE_OWNER, sizeof LR_NOTE_OWNER) == 0 && nh.n_descsz >= 16) {
+			d->sparse = 1;
+			d->ram.lo = le64(desc);
+			d->ram.hi = le64(desc + 8);
+			if (d->ram.hi <= d->ram.lo)
+				return fail(d->path, "KLAYOUT note with an empty RAM range");
 		}
 		off = next;
 	}
@@ -105,6 +112,10 @@ static int dump_open_core(struct dump *d)
 	}
 	if (d->nseg == 0)
 		return fail(d->path, "ELF core without PT_LOAD segments");
+	for (size_t i = 0; d->sparse && i < d->nseg; i++)
+		if (d->seg[i].paddr < d->ram.lo || d->seg[i].size > d->ram.hi - d->seg[i].paddr)
+			return fail(d->path, "PT_LOAD at physical 0x%lx outside the RAM its KLAYOUT note names",
+				    (unsigned long)d->seg[i].paddr);
 	return 0;
 }
 
@@ -181,4 +192,18 @@ int dump_read_u64(const struct dump *d, uint64_t addr, uint64_t *value)
 const char *dump_format_name(const struct dump *d)
 {
 	return d->format == DUMP_ELF_CORE ? "elf-core" : "raw";
+}
+
+struct lr_range dump_ram(const struct dump *d)
+{
+	if (d->sparse)
+		return d->ram;
+	const struct dump_segment *s = dump_segment_at(d, RECORD_ADDR);
+	return s ? (struct lr_range){ s->paddr, s->paddr + s->size } : (struct lr_range){ 0, 0 };
+}
+
+int dump_unsaved(const struct dump *d, uint64_t addr, uint64_t len)
+{
+	return d->sparse && !dump_phys(d, addr, len) && addr >= d->ram.lo && addr <= d->ram.hi &&
+	       len <= d->ram.hi - addr;
 }

@@ -44,6 +44,8 @@ struct dump {
 	size_t nharts;         /* NT_PRSTATUS notes read (ELF cores only) */
 	uint64_t hart_sp[DUMP_MAX_HARTS];
 	uint64_t hart_pc[DUMP_MAX_HARTS];
+	int sparse;            /* a KLAYOUT RAM note: the PT_LOADs hold only part of RAM */
+	struct lr_range ram;   /* with sparse: RAM as the note gives it */
 };
 
 /* Opens and classifies path (ELF core or raw RAM image at raw_base). 0, or -1 after a message. */
@@ -56,6 +58,10 @@ int dump_read_u64(const struct dump *d, uint64_t addr, uint64_t *value);
 /* The segment holding addr (the RAM range for the record's address), or NULL. */
 const struct dump_segment *dump_segment_at(const struct dump *d, uint64_t addr);
 const char *dump_format_name(const struct dump *d);
+/* RAM's range: the sparse note's, else the segment holding the record. {0, 0} when neither. */
+struct lr_range dump_ram(const struct dump *d);
+/* Whether [addr, addr + len) lies in RAM but a sparse dump did not save it: not seen, not wrong. */
+int dump_unsaved(const struct dump *d, uint64_t addr, uint64_t len);
 
 /* ---- commands.c: what main.c runs for each command; each returns an exit code ------------------ */
 enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT, FORMAT_SVG, FORMAT_HTML };
@@ -82,6 +88,9 @@ int cmd_sections(const struct options *o);
 /* ---- out_*.c: the machine formats (the text one is engine/out_text.c) -------------------------- */
 void out_check_json(FILE *out, const struct check_view *v);
 void out_check_junit(FILE *out, const struct check_view *v);
+/* On exit 2: still a valid document, saying why (message: fail_last()). */
+void out_check_json_error(FILE *out, const char *dump_path, const char *message);
+void out_check_junit_error(FILE *out, const char *dump_path, const char *message);
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n);
 /* out_svg.c: `diagram --format svg|html`, the diagram as a picture with the checks' verdicts. */
 void out_diagram_svg(FILE *out, const struct check_view *v);

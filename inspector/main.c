@@ -67,8 +67,10 @@ static void usage(FILE *out)
 	fputs("\nOptions:\n"
 	      "  -h, --help      this help; `inspector COMMAND --help` for a command's options\n"
 	      "  -V, --version   the version\n\n"
-	      "Exit status: 0 all checks hold, 1 a violation, 2 the input could not be used,\n"
-	      "64 bad usage. The dump's format is read from its content, never its name.\n", out);
+	      "Long options may be abbreviated to an unambiguous prefix.\n\n"
+	      "Exit status: 0 all checks hold, 1 a violation, 2 the input could not be used\n"
+	      "(on 2, --format json and junit still write a document saying why), 64 bad usage.\n"
+	      "The dump's format (ELF core, sparse ELF core, raw) is read from its content.\n", out);
 }
 
 static int bad_usage(const struct command *c, const char *fmt, const char *arg)
@@ -85,6 +87,18 @@ static int parse_u64(const char *s, uint64_t *v)
 	errno = 0;
 	*v = strtoull(s, &end, 0);
 	return errno || end == s || *end || *s == '-' ? -1 : 0;
+}
+
+/* "--min-headroom" for 'm': the long name, whichever spelling was typed; else what was typed. */
+static const char *option_name(const struct option *table, int val, const char *typed)
+{
+	static char buf[40];
+	for (; table->name; table++)
+		if (table->val == val) {
+			snprintf(buf, sizeof buf, "--%s", table->name);
+			return buf;
+		}
+	return typed;
 }
 
 /* Fills o from argv (argv[0] is the command name); returns -1 when the command ran --help. */
@@ -104,7 +118,8 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 	o->base = RAM_BASE;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "e:m:f:b:vh", table, NULL)) != -1) {
+	/* Leading ':': a missing value is reported as ':' with optopt, apart from an unknown option. */
+	while ((ch = getopt_long(argc, argv, ":e:m:f:b:vh", table, NULL)) != -1) {
 		unsigned bit = ch == 'e' ? OPT_ELF : ch == 'm' ? OPT_HEADROOM : ch == 'f' ? OPT_FORMAT :
 			       ch == 'b' ? OPT_BASE : ch == 'v' ? OPT_VERBOSE : 0;
 		if (ch == 'h') {
@@ -112,8 +127,17 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 			*rc = EXIT_HOLDS;
 			return -1;
 		}
-		if (ch == '?' || !(c->accepts & bit)) {
-			*rc = bad_usage(c, "unknown or misplaced option '%s'", argv[optind - 1]);
+		if (ch == ':') {
+			*rc = bad_usage(c, "%s requires a value", option_name(table, optopt, argv[optind - 1]));
+			return -1;
+		}
+		if (ch == '?') {
+			*rc = bad_usage(c, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+		if (!(c->accepts & bit)) {
+			*rc = bad_usage(c, "%s is not an option of this command",
+					option_name(table, ch, argv[optind - 1]));
 			return -1;
 		}
 		switch (ch) {

@@ -8,17 +8,24 @@
 
 #define JSON_SCHEMA "klayout-inspector/1"
 
+/* Valid UTF-8 whatever s holds (a file name may hold any bytes): ill-formed bytes become U+FFFD. */
 static void json_string(FILE *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			fprintf(out, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\u%04x", *p++);
+		} else {
+			fwrite(p, 1, n, out);
+			p += n;
+		}
 	}
 	fputc('"', out);
 }
@@ -116,14 +123,14 @@ static void json_checks(FILE *out, const struct report *rep)
 void out_check_json(FILE *out, const struct check_view *v)
 {
 	const struct report *rep = v->rep;
-	const struct dump_segment *ram = dump_segment_at(v->d, RECORD_ADDR);
 	struct region regions[REGIONS_MAX];
 	size_t n = record_header_ok(v->r) == 0 ? record_regions(v->r, regions) : 0;
 
 	fputs("{\n  \"schema\": \"" JSON_SCHEMA "\",\n  \"dump\": ", out);
 	json_string(out, v->dump_path);
-	fprintf(out, ",\n  \"format\": \"%s\",\n  \"ram\": ", dump_format_name(v->d));
-	json_range(out, "ram", (struct lr_range){ ram->paddr, ram->paddr + ram->size });
+	fprintf(out, ",\n  \"format\": \"%s\",\n  \"sparse\": %s,\n  \"ram\": ", dump_format_name(v->d),
+		v->d->sparse ? "true" : "false");
+	json_range(out, "ram", dump_ram(v->d));
 	/* The registers of each hart an ELF core holds: [] for raw dumps. */
 	fputs(",\n  \"harts\": [", out);
 	for (size_t i = 0; i < v->d->nharts; i++) {
@@ -147,6 +154,16 @@ void out_check_json(FILE *out, const struct check_view *v)
 		rep->kernel_seen > rep->kernel_kept ? rep->kernel_seen - rep->kernel_kept : 0);
 	fprintf(out, ",\n  \"summary\": {\"checks\": %zu, \"violations\": %zu, \"verdict\": \"%s\"}\n}\n",
 		report_checks_run(rep), report_violations(rep), report_violations(rep) ? "fail" : "pass");
+}
+
+void out_check_json_error(FILE *out, const char *dump_path, const char *message)
+{
+	fputs("{\n  \"schema\": \"" JSON_SCHEMA "\",\n  \"dump\": ", out);
+	json_string(out, dump_path);
+	fputs(",\n  \"error\": ", out);
+	json_string(out, message);
+	fputs(",\n  \"checks\": [],\n  \"summary\": {\"checks\": 0, \"violations\": 0, \"verdict\": \"error\"}\n}\n",
+	      out);
 }
 
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n)

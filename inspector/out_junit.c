@@ -5,19 +5,29 @@
  */
 #include "inspector.h"
 
+/* Valid XML 1.0 text in UTF-8 whatever s holds: markup escaped, control characters (not allowed
+ * at all) as '?', ill-formed UTF-8 (a file name may hold any bytes) as U+FFFD. */
 static void xml_text(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_seq(p);
+		switch (n ? *p : 0) {
+		case 0: fputs("\xef\xbf\xbd", out); n = 1; break;
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
 		case '&': fputs("&amp;", out); break;
 		case '"': fputs("&quot;", out); break;
 		case '\'': fputs("&apos;", out); break;
+		case '\n': fputs("&#10;", out); break;
 		default:
-			/* Control characters are not allowed in XML 1.0 at all. */
-			fputc((unsigned char)*s < 0x20 && *s != '\n' ? '?' : *s, out);
+			/* Nor are U+FFFE and U+FFFF, well-formed UTF-8 as they are. */
+			if (*p < 0x20 || *p == 0x7f || (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe))
+				fputc('?', out);
+			else
+				fwrite(p, 1, n, out);
 		}
+		p += n;
 	}
 }
 
@@ -77,4 +87,16 @@ void out_check_junit(FILE *out, const struct check_view *v)
 		fputs("  </testcase>\n", out);
 	}
 	fputs("</testsuite>\n</testsuites>\n", out);
+}
+
+void out_check_junit_error(FILE *out, const char *dump_path, const char *message)
+{
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n<testsuite name=\"", out);
+	xml_text(out, dump_path);
+	fputs("\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n"
+	      "  <testcase classname=\"klayout\" name=\"input\">\n    <error message=\"", out);
+	xml_text(out, message);
+	fputs("\" type=\"unusable-input\">", out);
+	xml_text(out, message);
+	fputs("</error>\n  </testcase>\n</testsuite>\n</testsuites>\n", out);
 }

@@ -2,11 +2,13 @@
 # deps.sh [bench]: install the Debian packages the project needs, only those missing.
 # Called by `make deps` (and `make deps-bench`); every target that needs a package depends on it.
 set -eu
-pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libcmocka-dev pkg-config python3-pyelftools gdb-multiarch mandoc man-db librsvg2-bin python3-jsonschema bash-completion"
+pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libcmocka-dev pkg-config python3-pyelftools python3-lxml gdb-multiarch mandoc man-db librsvg2-bin python3-jsonschema bash-completion"
 [ "${1:-}" = bench ] && pkgs="$pkgs python3-drgn hyperfine time"
+# One dpkg-query for all: every make runs this, `make check` included, so it must cost little.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $pkgs 2>/dev/null | sed -n 's/ install ok installed$//p')
 missing=""
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  case " $(echo $installed) " in *" $p "*) ;; *) missing="$missing $p" ;; esac
 done
 [ -z "$missing" ] && exit 0
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo

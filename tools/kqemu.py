@@ -1,8 +1,18 @@
 #!/usr/bin/python3
 """kqemu.py: boot the kernel in QEMU, wait for its ready line, dump its memory, quit.
 
-    tools/kqemu.py dump KERNEL.elf --mem 128M --elf build/dump.elf --raw build/dump.bin
+    tools/kqemu.py dump KERNEL.elf --mem 128M --sparse build/dump.elf   (what `make check` reads)
+    tools/kqemu.py dump KERNEL.elf --mem 128M --elf build/dump.elf --raw build/dump.bin  (full)
     tools/kqemu.py boot KERNEL.elf --mem 128M            (console only, then quit)
+
+--sparse writes an ELF core holding only what the inspector's checks read: the image and the
+record (RAM base up to the record's end), every stack the record names and the registers
+(NT_PRSTATUS), plus a KLAYOUT note giving the whole RAM range. GDB and the inspector open it like
+a full core; its size and time do not grow with RAM. How: the guest is stopped, QEMU writes one
+small core per range (dump-guest-memory with begin/length, so all of the same instant), the
+stacks' ranges come from the record itself (`inspector record` on the first core), and the
+pieces are merged into one core here. A full core (--elf) of more than FULL_PROGRESS bytes runs
+detached and reports progress from query-dump on stderr.
 
 Used by `make dump`, the tests and the benchmarks (import kqemu; with kqemu.Qemu(...) as q).
 QEMU runs in its own process group and is killed on every way out: success, error, timeout,
@@ -18,6 +28,7 @@ import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -27,6 +38,11 @@ import kbuild  # noqa: E402  (beside this file: the constants of include/harness
 
 READY = kbuild.constants().KLAYOUT_READY.encode()
 HALTED = kbuild.constants().KLAYOUT_HALTED.encode()   # panic: stopped before the ready line
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSPECTOR = os.path.join(ROOT, "build", "inspector")
+FULL_PROGRESS = 2 << 30   # a full core larger than this shows query-dump's progress
+SPARSE_MAX = 1 << 30      # a sparse core's ranges beyond this come from a corrupt record
 
 
 def _die_with_parent():
@@ -97,6 +113,16 @@ class Qemu:
             self.console += os.read(self.proc.stdout.fileno(), 65536)
         return self.console.decode("utf-8", "replace")
 
+    def drain_output(self):
+        """What an exited QEMU left on its stdout and stderr (its own error message)."""
+        while True:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            chunk = os.read(self.proc.stdout.fileno(), 65536) if r else b""
+            if not chunk:
+                break
+            self.console += chunk
+        return self.console_tail()
+
     def console_tail(self, n=15):
         lines = self.console.decode("utf-8", "replace").replace("\r", "").splitlines()
         return "\n".join(lines[-n:])
@@ -126,7 +152,10 @@ class Qemu:
             except OSError:
                 self.sock.close()
                 self.sock = None
-                if time.monotonic() > deadline or self.proc.poll() is not None:
+                if self.proc.poll() is not None:
+                    raise QemuError("QEMU exited (status %d) before it could be used:\n%s"
+                                    % (self.proc.returncode, self.drain_output()))
+                if time.monotonic() > deadline:
                     raise QemuError("cannot reach QEMU's QMP socket")
                 time.sleep(0.02)
         self._qmp_read()                      # the greeting
@@ -170,32 +199,75 @@ class Qemu:
             if path and os.path.lexists(path):
                 os.unlink(path)
         if elf:
-            self.qmp("dump-guest-memory", paging=False, protocol="file:" + os.path.abspath(elf))
+            self.dump_full_core(elf)
         if raw:
-            self.qmp("pmemsave", val=base, size=self.ram_size(), filename=os.path.abspath(raw))
+            size = self.ram_size()
+            if size > FULL_PROGRESS:
+                print("kqemu: pmemsave: writing %.1f GiB of raw RAM (no progress reported)"
+                      % (size / (1 << 30)), file=sys.stderr)
+            self.qmp("pmemsave", val=base, size=size, filename=os.path.abspath(raw))
 
-    def dump_sparse(self, path):
-        """Writes raw RAM holding only what the inspector reads: the image and record at the
-        bottom and the stacks at the top (from the ready line); the rest of the file is a hole.
-        A 5G guest then costs a few MiB of disk instead of 5 GiB."""
+    def dump_full_core(self, path):
+        """dump-guest-memory of all RAM. Above FULL_PROGRESS it is detached and polled with
+        query-dump, one progress line on stderr every second, so 16 GiB is not silence."""
+        total = self.ram_size()
+        proto = "file:" + os.path.abspath(path)
+        if total <= FULL_PROGRESS:
+            self.qmp("dump-guest-memory", paging=False, protocol=proto)
+            return
+        self.qmp("dump-guest-memory", paging=False, protocol=proto, detach=True)
+        last = 0.0
+        while True:
+            st = self.qmp("query-dump")
+            if st["status"] == "completed":
+                break
+            if st["status"] == "failed":
+                raise QemuError("dump-guest-memory to '%s' failed" % path)
+            now = time.monotonic()
+            if now - last >= 1.0 and st.get("total"):
+                print("kqemu: dump-guest-memory: %.1f of %.1f GiB (%d%%)"
+                      % (st["completed"] / (1 << 30), st["total"] / (1 << 30),
+                         100 * st["completed"] // st["total"]), file=sys.stderr, flush=True)
+                last = now
+            time.sleep(0.2)
+        print("kqemu: dump-guest-memory: %.1f GiB written to %s" % (total / (1 << 30), path),
+              file=sys.stderr)
+
+    def dump_sparse(self, path, inspector=INSPECTOR):
+        """Writes the sparse ELF core described in this module's docstring: the image and the
+        record, every stack the record names, the registers, and a KLAYOUT note with RAM's
+        range. Returns the list of (lo, hi) physical ranges saved."""
         f = self.ready_fields()
-        (base, end), available = f["ram"], f["available"]
-        low_end = f["record"] + 0x10000        # the record's page and what follows it
-        size = end - base
+        (base, end), record = f["ram"], f["record"]
+        c = _constants()
+        low = (base, max(record, c.RECORD_ADDR) + c.RECORD_SIZE)
         self.qmp("stop")
         if os.path.lexists(path):
             os.unlink(path)
-        part = path + ".part"
-        with open(path, "wb") as out:
-            out.truncate(size)
-            for lo, hi in ((base, low_end), (available & ~0xfff, base + size)):
-                if os.path.lexists(part):
-                    os.unlink(part)
-                self.qmp("pmemsave", val=lo, size=hi - lo, filename=os.path.abspath(part))
-                with open(part, "rb") as f:
-                    out.seek(lo - base)
-                    out.write(f.read())
-                os.unlink(part)
+        low_core = os.path.join(self.dir, "low.core")
+        self.qmp("dump-guest-memory", paging=False, protocol="file:" + low_core,
+                 begin=low[0], length=low[1] - low[0])
+        stacks = _record_stacks(inspector, low_core, f)
+        page = lambda r: (r[0] & ~0xfff, (r[1] + 0xfff) & ~0xfff)
+        ranges = _merge([low] + [page(r) for r in stacks], base, end)
+        if sum(hi - lo for lo, hi in ranges) > SPARSE_MAX:
+            # A record naming stacks over most of RAM is corrupt: the ready line's chain only
+            # (the inspector then skips, with the reason, what the dump lacks).
+            print("kqemu: the record names more than %d MiB of stacks: saving the ready line's "
+                  "only" % (SPARSE_MAX >> 20), file=sys.stderr)
+            ranges = _merge([low, page((f["available"], end))], base, end)
+        cores = [low_core]
+        for i, (lo, hi) in enumerate(ranges):
+            if (lo, hi) == low:
+                continue
+            part = os.path.join(self.dir, "part%d.core" % i)
+            self.qmp("dump-guest-memory", paging=False, protocol="file:" + part,
+                     begin=lo, length=hi - lo)
+            cores.append(part)
+        _write_sparse_core(path, cores, (base, end), c)
+        for core in cores:
+            os.unlink(core)
+        return ranges
 
     def close(self):
         try:
@@ -224,6 +296,124 @@ class Qemu:
             os.rmdir(self.dir)
 
 
+def _constants():
+    import kbuild
+    return kbuild.constants()
+
+
+def _record_stacks(inspector, core, fields):
+    """The stack ranges the record names at the dump's instant, as `inspector record` prints
+    them (kstack, task[i].stack), and [available, RAM end): the chain the ready line names.
+    Without an inspector or a record it can read, the ready line's chain alone."""
+    ranges = [(fields["available"], fields["ram"][1])]
+    try:
+        r = subprocess.run([inspector, "record", core], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ranges
+    v = {}
+    for line in r.stdout.splitlines():
+        key, _, value = line.partition(": ")
+        if value.startswith("0x"):
+            v[key] = int(value.split()[0], 16)
+    for key in v:
+        if key.endswith("stack.lo") and key[:-3] + ".hi" in v:
+            ranges.append((v[key], v[key[:-3] + ".hi"]))
+    if "available" in v:
+        ranges.append((v["available"], fields["ram"][1]))
+    return ranges
+
+
+def _merge(ranges, base, end):
+    """Ranges clipped to RAM [base, end), sorted, touching ones merged."""
+    out = []
+    for lo, hi in sorted((max(lo, base), min(hi, end)) for lo, hi in ranges):
+        if lo >= hi:
+            continue
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _core_parts(path):
+    """(ELF header bytes, note bytes, [(paddr, path, offset, size)]) of one QEMU ELF64 core:
+    the segments' bytes stay in the file, copied later without holding them in memory."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:4] != b"\x7fELF" or len(head) < 64 or head[4] != 2 or head[5] != 1:
+            raise QemuError("'%s': QEMU wrote no ELF64 little-endian core" % path)
+        phoff, = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+        notes, loads = b"", []
+        for i in range(phnum):
+            p_type, _, off, _, paddr, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", table, i * phentsize)
+            if p_type == 4:
+                f.seek(off)
+                notes += f.read(filesz)
+            elif p_type == 1:
+                loads.append((paddr, path, off, filesz))
+    return head, notes, loads
+
+
+def _copy(out, path, offset, size):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while size:
+            chunk = f.read(min(size, 8 << 20))
+            if not chunk:
+                raise QemuError("'%s': QEMU's core is shorter than its program headers say" % path)
+            out.write(chunk)
+            size -= len(chunk)
+
+
+def _note(owner, ntype, desc):
+    name = owner + b"\0"
+    pad = lambda b: b + b"\0" * (-len(b) % 4)
+    return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
+
+
+def _write_sparse_core(path, cores, ram, c):
+    """One ELF core from QEMU's small ones: the first one's notes (NT_PRSTATUS per hart) and a
+    KLAYOUT note (RAM lo, hi: the inspector's layout.ram and its sparse mode read it), then
+    every core's PT_LOAD. Written to PATH.tmp and renamed: no half core under the real name."""
+    ehdr, notes, loads = _core_parts(cores[0])
+    for core in cores[1:]:
+        loads += _core_parts(core)[2]
+    loads.sort()
+    notes += _note(c.LR_NOTE_OWNER.encode(), c.LR_NOTE_RAM, struct.pack("<QQ", *ram))
+    phnum = 1 + len(loads)
+    offset = 64 + 56 * phnum
+    phdrs = struct.pack("<IIQQQQQQ", 4, 0, offset, 0, 0, len(notes), len(notes), 0)
+    offset += len(notes)
+    placed = []
+    for paddr, src, src_off, size in loads:
+        offset += -offset % 4096       # page-aligned data: GDB and mmap readers like it
+        phdrs += struct.pack("<IIQQQQQQ", 1, 7, offset, paddr, paddr, size, size, 0)
+        placed.append((offset, src, src_off, size))
+        offset += size
+    # e_ident, e_type ET_CORE, e_machine and e_flags as QEMU wrote them; our phdrs, no sections.
+    e_machine, = struct.unpack_from("<H", ehdr, 18)
+    e_flags, = struct.unpack_from("<I", ehdr, 48)
+    header = ehdr[:16] + struct.pack("<HHIQQQIHHHHHH", 4, e_machine, 1, 0, 64, 0, e_flags,
+                                     64, 56, phnum, 0, 0, 0)
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as out:
+            out.write(header + phdrs + notes)
+            for at, src, src_off, size in placed:
+                out.seek(at)
+                _copy(out, src, src_off, size)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def _raise_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
@@ -235,7 +425,10 @@ def main():
     ap.add_argument("--mem", default="128M", help="guest RAM, as QEMU's -m (default 128M)")
     ap.add_argument("--elf", help="write an ELF core here (dump-guest-memory)")
     ap.add_argument("--raw", help="write raw RAM here (pmemsave)")
-    ap.add_argument("--sparse", help="write raw RAM here, only the image and the stacks")
+    ap.add_argument("--sparse", help="write a sparse ELF core here: the image, the record, the "
+                    "stacks and the registers (what `make check` reads)")
+    ap.add_argument("--inspector", default=INSPECTOR,
+                    help="the inspector --sparse asks for the record's stacks (default build/inspector)")
     ap.add_argument("--console", help="save the console here")
     ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for the ready line")
     ap.add_argument("-q", "--quiet", action="store_true", help="do not echo the console")
@@ -256,7 +449,7 @@ def main():
             if a.action == "dump" and (a.elf or a.raw):
                 q.dump(elf=a.elf, raw=a.raw)
             if a.action == "dump" and a.sparse:
-                q.dump_sparse(a.sparse)
+                q.dump_sparse(a.sparse, a.inspector)
     except QemuError as e:
         print("kqemu: %s" % e, file=sys.stderr)
         return 2

@@ -32,6 +32,7 @@ def _signatures(lib):
         "kl_new": (P, [ctypes.c_char_p, _READ, P]),
         "kl_set_live": (None, [P, I]),
         "kl_set_ram": (None, [P, U64, U64]),
+        "kl_set_sparse": (None, [P, I]),
         "kl_add_hart": (None, [P, U64, U64]),
         "kl_set_no_harts": (None, [P, ctypes.c_char_p]),
         "kl_load": (I, [P]),
@@ -123,10 +124,14 @@ class Session:
         if kind == "live":
             self.lib.kl_set_live(self.s, 1)
         else:
-            for lo, hi in utils.core_ram_segments():
-                if lo <= C.RECORD_ADDR < hi:
-                    self.lib.kl_set_ram(self.s, lo, hi)
-                    break
+            segs = utils.core_ram_segments()
+            ram = next(((lo, hi) for lo, hi in segs if lo <= C.RECORD_ADDR < hi), None)
+            # A sparse core (the gate's: the image and record, then the stacks up to the end of
+            # RAM) ends where its highest segment ends; its KLAYOUT note is out of GDB's reach.
+            above = [hi for lo, hi in segs if ram and lo >= ram[1]]
+            if ram:
+                self.lib.kl_set_ram(self.s, ram[0], max(above + [ram[1]]))
+                self.lib.kl_set_sparse(self.s, int(bool(above)))
         hart = _hart()
         if hart is not None:
             self.lib.kl_add_hart(self.s, *hart)

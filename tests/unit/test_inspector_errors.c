@@ -126,6 +126,38 @@ static void text_file_as_elf(void **state)
 	fx_free(&f);
 }
 
+/* A dump and an ELF of two builds: exit 2 naming both IDs, not image.untouched differences. */
+static void other_build_exits_2(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char dump[160], kelf[160], args[400];
+	fx_init(&f);
+	snprintf(kelf, sizeof kelf, "%s", fx_file(&f, "kernel.elf"));
+	assert_int_equal(fx_write_kelf(&f, kelf), 0);
+	f.rec->build_id[0] ^= 0xff;
+	fx_seal(&f);
+	snprintf(dump, sizeof dump, "%s", fx_file(&f, "dump.core"));
+	assert_int_equal(fx_write_core(&f, dump), 0);
+	snprintf(args, sizeof args, "check %s --elf %s", dump, kelf);
+	assert_int_equal(run_stderr(args), 2);
+	assert_one_line(dump, "the dump's kernel is build ");
+	assert_non_null(strstr(out, ": not the same build\n"));
+	assert_non_null(strstr(out, kelf));
+	fx_free(&f);
+}
+
+static void missing_value_names_the_option(void **state)
+{
+	(void)state;
+	assert_int_equal(run_stderr("check a.bin --min-headroom"), 64);
+	assert_non_null(strstr(out, "inspector: --min-headroom requires a value\n"));
+	assert_int_equal(run_stderr("check a.bin -e"), 64);
+	assert_non_null(strstr(out, "inspector: --elf requires a value\n"));
+	assert_int_equal(run_stderr("stacks --elf k.elf a.bin"), 64);
+	assert_non_null(strstr(out, "inspector: --elf is not an option of this command\n"));
+}
+
 static void bad_usage_exits_64(void **state)
 {
 	(void)state;
@@ -186,6 +218,8 @@ int main(void)
 		cmocka_unit_test(unusable_dumps_exit_2_with_one_line),
 		cmocka_unit_test(text_file_as_elf),
 		cmocka_unit_test(bad_usage_exits_64),
+		cmocka_unit_test(other_build_exits_2),
+		cmocka_unit_test(missing_value_names_the_option),
 		cmocka_unit_test(help_and_version_exit_0),
 		cmocka_unit_test(read_only_dump_is_left_alone),
 	};
