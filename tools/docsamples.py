@@ -70,6 +70,8 @@ def run_gdb(spec, live=False):
         with kqemu.Qemu(os.path.join(ROOT, kernel), target, gdb=port) as q:
             q.qmp("query-status")
             out = gdb("target remote 127.0.0.1:%d" % port)
+        # The port is a free one each run; the sample shows GDB's default, 1234.
+        out = out.replace("127.0.0.1:%d" % port, "127.0.0.1:1234")
     else:
         out = gdb("core-file " + target)
     parts = out.split(GDB_SEP + "\n")[1:]

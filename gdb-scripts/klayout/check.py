@@ -24,7 +24,8 @@ then `TARGET: N checks, M violations`. -v also prints `ID: ok: ...` for every pa
 check. With violations the command fails (an error after the summary), so a batch script
 (gdb -batch ... -ex 'klayout check') exits non-zero. Live, layout.ram checks that the
 record's RAM is readable (QEMU's RAM size is not visible); on a core it compares with
-the core's RAM segment."""
+the core's RAM segment. A kernel ELF of another build than the record's is an error naming
+both build IDs, as the inspector's exit 2 is: its bytes say nothing about this kernel."""
 
     def __init__(self):
         super().__init__("klayout check", gdb.COMMAND_DATA)
@@ -40,6 +41,7 @@ the core's RAM segment."""
                 raise gdb.GdbError("--min-headroom: not a percentage 0-100: '%s'" % pct)
             pct = int(pct)
         with engine.Session() as s:
+            s.require_same_build()
             text, n = s.check_text(pct, bool(flags))
         gdb.write(text)
         if n:

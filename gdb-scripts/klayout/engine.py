@@ -42,6 +42,7 @@ def _signatures(lib):
         "kl_header_problem": (I, [P, ctypes.c_char_p, S]),
         "kl_record_warning": (I, [P, ctypes.c_char_p, S]),
         "kl_elf_matches": (I, [P]),
+        "kl_other_build": (I, [P, ctypes.c_char_p, S]),
         "kl_check_text": (P, [P, I, I, ctypes.POINTER(S)]),
         "kl_stacks_text": (P, [P]),
         "kl_record_text": (P, [P]),
@@ -185,6 +186,14 @@ class Session:
                                "(load the kernel that ran)" % self.elf)
         if self.lib.kl_record_warning(self.s, buf, len(buf)) == 0:
             gdb.write("warning: %s\n" % buf.value.decode(errors="replace"))
+
+    def require_same_build(self):
+        """A GdbError when the loaded ELF is another build than the record's (the inspector's
+        exit 2: comparing them would blame every changed byte on the kernel)."""
+        buf = ctypes.create_string_buffer(256)
+        if self.lib.kl_other_build(self.s, buf, len(buf)):
+            raise gdb.GdbError("'%s': %s" % (self.name.decode(errors="replace"),
+                                             buf.value.decode(errors="replace")))
 
     def check_text(self, min_headroom=None, verbose=False):
         """(the text `inspector check` prints, the number of violations)."""

@@ -23,7 +23,7 @@ CASES = [
     ("kstack-top", ["layout.kstack-top"], [("kstack.hi", "add", -0x10)], True),
     ("available", ["layout.available"], [("available", "add", -0x1000)], True),
     ("chain-link", ["layout.chain"], [("tasks[1].stack.hi", "add", 0x10)], True),
-    ("build-id", ["elf.build-id"], [("build_id", "xor", 0xff)], True),
+    ("build-id", ["elf.build-id"], [("build_id_size", "set", 0)], True),
     ("text-symbols", ["elf.regions"], [("text.hi", "add", -0x10)], True),
     ("sentinel", ["stack.lo-excluded"], [("lo-word", 0, 0)], False),
     ("saved-sp", ["stack.sp"], [("tasks[0].saved_sp", "add", 8)], True),
@@ -32,7 +32,7 @@ CASES = [
 
 # The scalar fields an edit may name, with their width (struct layout_record).
 WIDTH = {"magic": 8, "version": 4, "size": 4, "checksum": 4, "generation": 4, "available": 8,
-         "build_id": 1, "saved_sp": 8, "lo": 8, "hi": 8}
+         "build_id": 1, "build_id_size": 4, "saved_sp": 8, "lo": 8, "hi": 8}
 
 OFFSETS_PY = ("import gdb\n"
               "def _walk(t, base, name, out):\n"
