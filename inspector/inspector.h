@@ -216,6 +216,7 @@ struct options {
 	uint64_t base;         /* --base, RAM_BASE when not given */
 	int verbose;           /* -v */
 	const char *file;      /* the one positional argument */
+	const char *output;    /* -o, --output */
 };
 
 int cmd_check(const struct options *o);
@@ -223,6 +224,13 @@ int cmd_diagram(const struct options *o);
 int cmd_stacks(const struct options *o);
 int cmd_record(const struct options *o);
 int cmd_sections(const struct options *o);
+int cmd_gdbcore(const struct options *o);
+
+/* ---- gdbcore.c: the dump as a core with one GDB thread per task ------------------------------- */
+#define GDBCORE_TASK_PID_BASE 1000 /* task N is thread (pr_pid, live: thread id) 1000 + N */
+/* A switched-out task's saved context as NT_PRSTATUS pr_reg ([0] pc, [n] xn); *known: bit n set
+ * for each pr_reg[n] the context holds. 0, or -1 when the context is not in the dump. */
+int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32], uint32_t *known);
 
 /* ---- out_*.c: output formats ------------------------------------------------------------------- */
 struct check_view {    /* everything a check output shows */
