@@ -101,6 +101,7 @@ class Proxy:
         self.gthread = None                 # task selected by Hg, or None for QEMU's own
         self.tasks = None                   # {tid: task}, read on demand, dropped on resume
         self.current = 0
+        self.mem = {}                       # READ_CHUNK-aligned chunk address: bytes, while stopped
 
     # ---- the two ends ----
     def to_gdb(self, data):
@@ -146,14 +147,25 @@ class Proxy:
 
     # ---- the record ----
     def read(self, addr, length):
+        """Guest memory, in aligned chunks kept until the guest runs or memory is written: GDB's
+        unwinding of 64 tasks is thousands of small reads, one gdbstub round trip each."""
         out = b""
         while len(out) < length:
-            n = min(READ_CHUNK, length - len(out))
-            r = self.ask(b"m%x,%x" % (addr + len(out), n))
-            if not r or r.startswith(b"E") or len(r) != 2 * n:
+            at = addr + len(out)
+            base = at - at % READ_CHUNK
+            if base not in self.mem:
+                r = self.ask(b"m%x,%x" % (base, READ_CHUNK))
+                ok = r and not r.startswith(b"E") and len(r) == 2 * READ_CHUNK
+                self.mem[base] = bytes.fromhex(r.decode()) if ok else None
+            chunk = self.mem[base]
+            if chunk is None:
                 return None
-            out += bytes.fromhex(r.decode())
+            out += chunk[at - base:at - base + length - len(out)]
         return out
+
+    def forget(self):
+        """The guest ran or was written: the record, the tasks and memory may have changed."""
+        self.tasks, self.gthread, self.mem = None, None, {}
 
     def load_tasks(self):
         if self.tasks is not None:
@@ -261,8 +273,16 @@ class Proxy:
             tids = re.findall(rb":([0-9a-fA-F]+)", p)
             if any(self.task_of(x.decode()) is not None for x in tids):
                 return self.reply(b"E01")   # a switched-out task cannot be stepped
+        elif p.startswith(b"m"):
+            addr, length = (int(x, 16) for x in p[1:].split(b","))
+            # RAM only: a device's registers are read exactly as GDB asks (reads have effects).
+            data = self.read(addr, length) if 0 < length <= 4 * READ_CHUNK and addr >= C.RAM_BASE else None
+            if data is not None:
+                return self.reply(data.hex().encode())
+        elif p[:1] in (b"M", b"X", b"G", b"P"):
+            self.mem = {}
         if RESUME.match(p.decode(errors="replace")):
-            self.tasks, self.gthread = None, None
+            self.forget()
             return self.to_qemu(frame(p))   # the stop reply comes when the guest stops
         return self.reply(self.ask(p))
 
@@ -302,7 +322,7 @@ class Proxy:
         if kind in (b"$", b"%"):
             if kind == b"$":
                 self.to_qemu(b"+")
-            self.tasks, self.gthread = None, None   # a stop reply: the record may have changed
+            self.forget()                   # a stop reply: the guest ran
             self.to_gdb(kind + frame(body)[1:])
 
 

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -99,7 +100,7 @@ class Session:
         return "\n".join(hits[nth][1]) if len(hits) > nth else ""
 
 
-def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=None):
+def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=None, proxy=False):
     """A batch GDB: pre commands, then each command with a marker line before its output.
     ready=QEMU: `continue`, wait for the kernel's ready line on QEMU's console, interrupt GDB
     (it stops the guest, wherever its halt loop is), then run the commands."""
@@ -108,7 +109,7 @@ def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=
     if core:
         args += ["-ex", "core-file " + core]
     if port:
-        args += ["-ex", "target remote 127.0.0.1:%d" % port]
+        args += ["-ex", ("klayout connect %d" if proxy else "target remote 127.0.0.1:%d") % port]
     for c in pre:
         args += ["-ex", c]
     for c in commands:
@@ -128,7 +129,7 @@ def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=
 
 
 def gdb_on_ready(args, q, timeout):
-    pos = max(j for j, a in enumerate(args) if a.startswith("target remote"))
+    pos = max(j for j, a in enumerate(args) if a.startswith(("target remote", "klayout connect")))
     args = args[:pos + 1] + ["-ex", "continue"] + args[pos + 1:]
     with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, text=True) as p:
@@ -520,6 +521,234 @@ def t_timing_64(k):
         R.note("64 tasks: no timing printed: %s" % s.text[-300:])
 
 
+# ---- every task a GDB thread (issue 12) ---------------------------------------------------------
+GDBCORE_TID = 1000                      # inspector.h GDBCORE_TASK_PID_BASE, kthreads.py
+SWITCH_RE = re.compile(r"\[Switching to thread (\d+) \((?:LWP|Thread) (\d+)\)\]")
+LEVEL_RE = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?work_recurse \(.*\blevel=(?:level@entry=)?(\d+)\)")
+# x1..x31 as `info registers` names them (s0 is shown as fp).
+XREGS = ("ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 "
+         "t3 t4 t5 t6").split()
+
+
+def record_tasks(dump):
+    """[(id, name, state, depth)] from `inspector record` on the dump."""
+    p = subprocess.run([INSPECTOR, "record", dump], stdout=subprocess.PIPE, text=True, timeout=120)
+    f = dict(l.split(": ", 1) for l in p.stdout.splitlines() if ": " in l)
+    n = int(f.get("task_count", "0"))
+    return [(int(f["task[%d].id" % i]), f["task[%d].name" % i],
+             f["task[%d].state" % i].split("(")[1].rstrip(")"), int(f["task[%d].depth" % i]))
+            for i in range(min(n, 64))]
+
+
+def core_prstatus(path):
+    """pr_reg (pc, x1..x31) of every NT_PRSTATUS in an ELF core, in file order."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        phoff, phnum = int.from_bytes(eh[32:40], "little"), int.from_bytes(eh[56:58], "little")
+        f.seek(phoff)
+        phs = [f.read(56) for _ in range(phnum)]
+        out = []
+        for ph in phs:
+            if int.from_bytes(ph[0:4], "little") != 4:      # PT_NOTE
+                continue
+            off, size = int.from_bytes(ph[8:16], "little"), int.from_bytes(ph[32:40], "little")
+            f.seek(off)
+            data, at = f.read(size), 0
+            while at + 12 <= len(data):
+                nsz, dsz, typ = (int.from_bytes(data[at + i:at + i + 4], "little") for i in (0, 4, 8))
+                desc = at + 12 + (nsz + 3) // 4 * 4
+                if typ == 1 and dsz >= 368:
+                    out.append([int.from_bytes(data[desc + 112 + 8 * i:desc + 120 + 8 * i], "little")
+                                for i in range(32)])
+                at = desc + (dsz + 3) // 4 * 4
+        return out
+
+
+def thread_cmds(ntasks):
+    cmds = ["klayout threads", "info threads"]
+    for n in range(ntasks):
+        cmds += ["thread %d" % (n + 2), "bt"]
+    return cmds + ["thread 1", "info registers"]
+
+
+def check_task_threads(name, s, tasks, faulted_ok=False):
+    """Each task's thread: GDB's own bt names work_recurse with level = depth, depth-1, ... 1
+    frame by frame and reaches task_entry. faulted_ok: a faulted task need only show a frame."""
+    by_id = {t[0]: t for t in tasks}
+    bad = []
+    for n in range(len(tasks)):
+        m = SWITCH_RE.search(s.out("thread %d" % (n + 2)))
+        t = by_id.get(int(m.group(2)) - GDBCORE_TID) if m else None
+        bt = s.out("bt", n)
+        if t is None:
+            bad.append("thread %d: no task (%s)" % (n + 2, s.out("thread %d" % (n + 2))[:100]))
+            continue
+        f = frames(bt)
+        levels = [int(x.group(1)) for x in map(LEVEL_RE.match, bt.splitlines()) if x]
+        if t[2] == "faulted" and faulted_ok:
+            if not f:
+                bad.append("task %d %s (faulted): no frame at all" % (t[0], t[1]))
+            continue
+        if not (f[:2] == ["task_yield", "work_at_depth"] and "task_entry" in f
+                and levels == list(range(t[3], 0, -1))):
+            bad.append("task %d %s depth %d: frames %s levels %s" % (t[0], t[1], t[3], f[:4], levels))
+    R.ok("%s: every task's thread: bt names work_recurse with each level and reaches task_entry"
+         % name, len(tasks) > 0 and not bad, "; ".join(bad[:4]))
+    rows = [l for l in s.out("klayout threads").splitlines() if re.match(r"^\d+\s", l)]
+    R.ok("%s: klayout threads maps the hart and every task" % name,
+         len(rows) == len(tasks) + 1 and "hart" in rows[0], s.out("klayout threads")[:400])
+    R.ok("%s: info threads shows each task's name" % name,
+         all('"%s"' % t[1] in s.out("info threads") for t in tasks), s.out("info threads")[:400])
+
+
+def hart_matches(name, s, pr_reg):
+    got = {}
+    for line in s.out("info registers").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].startswith("0x"):
+            got[parts[0]] = int(parts[1], 16)
+    want = dict(zip(["pc"] + XREGS, pr_reg))
+    diff = {k: (hex(got.get(k, -1)), hex(v)) for k, v in want.items() if got.get(k) != v}
+    R.ok("%s: the hart's thread has the registers of the dump's NT_PRSTATUS" % name, not diff,
+         str(diff))
+
+
+def same_verdict(name, dump, core, k, opts=()):
+    a, b = inspector_check(dump, k, opts), inspector_check(core, k, opts)
+    strip = lambda r: (r.get("summary"), [(c["id"], c["status"], c["violations"])  # noqa: E731
+                                         for c in r.get("checks", [])]) if r else None
+    R.ok("%s: inspector check gives the core the dump's verdict" % name,
+         a is not None and "checks" in a and strip(a) == strip(b), "%s vs %s" % (
+             str(strip(a))[:200], str(strip(b))[:200]))
+
+
+def gdbcore(name, dump, k):
+    core = dump[:-4] + ".tasks.core"
+    p = subprocess.run([INSPECTOR, "gdbcore", dump, "--elf", k, "-o", core], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    R.ok("%s: inspector gdbcore writes the core" % name, p.returncode == 0 and os.path.exists(core),
+         p.stdout)
+    r = subprocess.run(["readelf", "-n", core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    return core, r
+
+
+def t_thread_cores():
+    """Every example (4 GiB aside: make test-large) as a core from inspector gdbcore."""
+    if not os.path.exists(INSPECTOR):
+        return R.ok("thread cores: build/inspector exists", False)
+    for conf in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+        if not conf.endswith(".conf") or conf == "ram-4g.conf":
+            continue
+        name = "threads core %s" % conf[:-5]
+        path = os.path.join("examples", conf)
+        k = build(path, "th-" + conf[:-5])
+        dump = os.path.join(OUT, "th-" + conf[:-5], "dump.elf")
+        try:
+            kqemu_dump(k, kbuild.qemu_mem(os.path.join(ROOT, path), MEM), dump)
+        except kqemu.QemuError as e:
+            R.ok("%s: dump taken" % name, False, str(e))
+            continue
+        tasks = record_tasks(dump)
+        core, r = gdbcore(name, dump, k)
+        R.ok("%s: readelf -n accepts the core: the hart's note and one per task" % name,
+             r.returncode == 0 and not r.stderr and r.stdout.count("NT_PRSTATUS") == len(tasks) + 1,
+             r.stderr[:300])
+        s = gdb(k, thread_cmds(len(tasks)), core=core)
+        check_task_threads(name, s, tasks)
+        hart_matches(name, s, core_prstatus(dump)[0])
+        same_verdict(name, dump, core, k)
+        for f in (dump, core):
+            os.unlink(f)
+
+
+def kqemu_dump(k, mem, dump):
+    with kqemu.Qemu(k, mem) as q:
+        q.wait_ready(30)
+        q.dump(elf=dump)
+
+
+def gdb_two_stops(k, first, second, port, q):
+    """Live through the proxy: stop at the ready line, run `first`, continue, stop again with a
+    second interrupt, run `second`."""
+    args = [GDB, "-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off",
+            "-ex", "set width 0", "-ex", "source " + LOADER, k,
+            "-ex", "klayout connect %d" % port, "-ex", "continue"]
+    for c in first + ["continue"] + second:
+        args += ["-ex", "echo %s %s\\n" % (MARK, c), "-ex", c]
+    args += ["-ex", "echo %s end\\n" % MARK, "-ex", "detach"]
+    with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL) as p:
+        out = b""
+        try:
+            q.wait_ready(30)
+            time.sleep(0.2)
+            p.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + GDB_TIMEOUT
+            while (MARK + " continue").encode() not in out:
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise subprocess.TimeoutExpired(args, GDB_TIMEOUT)
+                r, _, _ = select.select([p.stdout], [], [], 1.0)
+                if r:
+                    out += os.read(p.stdout.fileno(), 65536)
+            time.sleep(1.0)                 # the kernel runs on (or waits in wfi)
+            p.send_signal(signal.SIGINT)
+            rest, _ = p.communicate(timeout=GDB_TIMEOUT)
+            return Session(p.returncode, (out + rest).decode(errors="replace"))
+        except (kqemu.NotReady, subprocess.TimeoutExpired) as e:
+            p.kill()
+            rest, _ = p.communicate()
+            return Session(-1, (out + (rest or b"")).decode(errors="replace") + "\n(GDB killed: %s)" % e)
+        except BaseException:
+            p.kill()
+            raise
+
+
+def t_thread_live(config, label):
+    """Through the proxy: every task a thread; continue resumes with every register as it was."""
+    k = build(config, "thl-" + label)
+    port = free_port()
+    name = "threads live %s" % label
+    dump = os.path.join(OUT, "thl-" + label, "dump.elf")
+    snap = "python print('SNAP', gdb.selected_inferior().read_memory(%d, %d).tobytes().hex())" % (
+        kbuild.constants().RECORD_ADDR, 296 + 64 * 64)
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        q_ready = q
+        first = ["info threads", "klayout threads", "klayout record", "thread 1",
+                 "info registers", snap]
+        # the thread commands after the first stop, then the dump of that same moment
+        s0 = gdb_two_stops(k, first + thread_cmds(0)[:0], ["thread 1", "info registers",
+                           "klayout record", "info threads", snap], port, q_ready)
+        q.dump(elf=dump)
+    if not R.ok("%s: stopped twice through the proxy" % name, s0.rc != -1 and
+                s0.out("info registers", 1) != "", s0.text[-800:]):
+        return
+    tasks = record_tasks(dump)
+    R.ok("%s: info threads lists the hart and every task" % name,
+         s0.out("info threads").count("Thread ") == len(tasks) + 1 and len(tasks) > 0,
+         s0.out("info threads")[:500])
+    halted = "halted" in s0.out("klayout record").split("flags:")[1].split("\n")[0]
+    sw = lambda t: [int(x) for x in re.findall(r"^task\[\d+\]\.switches: (\d+)$", t, re.M)]  # noqa: E731
+    a, b = sw(s0.out("klayout record")), sw(s0.out("klayout record", 1))
+    if halted:
+        R.ok("%s: after continue and a second interrupt: registers and the record as they were "
+             "(the kernel is halted)" % name,
+             s0.out("info registers") == s0.out("info registers", 1)
+             and s0.out(snap) == s0.out(snap, 1) and a == b, "%s vs %s" % (a, b))
+    else:
+        R.ok("%s: after continue and a second interrupt the switch counts grew" % name,
+             len(a) == len(b) and sum(b) > sum(a), "%s vs %s" % (a, b))
+    # A second session on the same kernel state: each task's thread, live.
+    port = free_port()
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        s = gdb(k, thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
+    check_task_threads(name, s, tasks)
+    R.ok("%s: no proxy or QEMU left behind" % name, not subprocess.run(
+        ["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port], stdout=subprocess.PIPE).stdout.strip(),
+        "a kthreads.py is still running")
+    os.unlink(dump)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -553,6 +782,9 @@ def main():
             ("no-elf", lambda: t_no_elf(dump)),
             ("debug", lambda: t_debug(k)),
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
+            ("threads-cores", t_thread_cores),
+            ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
+                                      t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
         for name, fn in scenarios:
             if a.only in name:
