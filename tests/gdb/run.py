@@ -473,6 +473,18 @@ def t_violations():
                  "warning: record generation" in s.out("klayout record")
                  and "is odd" in s.out("klayout record"), s.out("klayout record")[:300])
         agree_with_inspector("violation %s (core)" % name, out, rep)
+        # The same dump as a core with a thread per task: a faulted task shows what its stack allows.
+        if os.path.exists(INSPECTOR):
+            tasks = record_tasks(dump)
+            core, r = gdbcore("violation %s" % name, dump, k)
+            R.ok("violation %s: readelf -n accepts the threads core" % name,
+                 r.returncode == 0 and not r.stderr, r.stderr[:300])
+            same_verdict("violation %s (threads core)" % name, dump, core, k, opts)
+            st = gdb(k, thread_cmds(len(tasks)), core=core)
+            check_task_threads("violation %s (threads core)" % name, st, tasks, faulted_ok=True)
+            R.ok("violation %s (threads core): no Python traceback" % name,
+                 "Traceback" not in st.text, st.text[-600:])
+            os.unlink(core)
         os.unlink(dump)
 
 
@@ -524,7 +536,8 @@ def t_timing_64(k):
 # ---- every task a GDB thread (issue 12) ---------------------------------------------------------
 GDBCORE_TID = 1000                      # inspector.h GDBCORE_TASK_PID_BASE, kthreads.py
 SWITCH_RE = re.compile(r"\[Switching to thread (\d+) \((?:LWP|Thread) (\d+)\)\]")
-LEVEL_RE = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?work_recurse \(.*\blevel=(?:level@entry=)?(\d+)\)")
+LEVEL_RE = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?work_recurse \(.*?\blevel=(?:level@entry=)?(\d+|<[^>]*>)")
+LOCAL_RE = re.compile(r"^\s+frame = \{(\d+), (\d+)\}$")
 # x1..x31 as `info registers` names them (s0 is shown as fp).
 XREGS = ("ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 "
          "t3 t4 t5 t6").split()
@@ -567,32 +580,54 @@ def core_prstatus(path):
 def thread_cmds(ntasks):
     cmds = ["klayout threads", "info threads"]
     for n in range(ntasks):
-        cmds += ["thread %d" % (n + 2), "bt"]
+        cmds += ["thread %d" % (n + 2), "bt full"]
     return cmds + ["thread 1", "info registers"]
 
 
+def recursion_levels(bt):
+    """[(level argument as GDB prints it, level from the frame's local `frame = {level, id}`,
+    id)] for each work_recurse frame of a `bt full`. Past 256 nested entry values GDB prints
+    `level=<error ...: Loop detected (257).>` (its DWARF evaluator's limit): the local still
+    holds the level."""
+    out, frame = [], None               # frame: (level argument,) of the frame being read
+    for line in bt.splitlines():
+        m = LEVEL_RE.match(line)
+        if m:
+            frame = (int(m.group(1)) if m.group(1).isdigit() else None,)
+            continue
+        m = LOCAL_RE.match(line)
+        if m and frame is not None:
+            out.append((frame[0], int(m.group(1)), int(m.group(2))))
+            frame = None
+        elif line.startswith("#"):
+            frame = None
+    return out
+
+
 def check_task_threads(name, s, tasks, faulted_ok=False):
-    """Each task's thread: GDB's own bt names work_recurse with level = depth, depth-1, ... 1
-    frame by frame and reaches task_entry. faulted_ok: a faulted task need only show a frame."""
+    """Each task's thread: GDB's own `bt full` names work_recurse frame by frame with level =
+    depth, depth-1, ... 1 (its argument, and its local `frame`) and reaches task_entry.
+    faulted_ok: a faulted task need only show a frame."""
     by_id = {t[0]: t for t in tasks}
     bad = []
     for n in range(len(tasks)):
         m = SWITCH_RE.search(s.out("thread %d" % (n + 2)))
         t = by_id.get(int(m.group(2)) - GDBCORE_TID) if m else None
-        bt = s.out("bt", n)
+        bt = s.out("bt full", n)
         if t is None:
             bad.append("thread %d: no task (%s)" % (n + 2, s.out("thread %d" % (n + 2))[:100]))
             continue
         f = frames(bt)
-        levels = [int(x.group(1)) for x in map(LEVEL_RE.match, bt.splitlines()) if x]
-        if t[2] == "faulted" and faulted_ok:
+        rl = recursion_levels(bt)
+        levels = [loc for arg, loc, tid in rl if (arg is None or arg == loc) and tid == t[0]]
+        if t[2] in ("faulted", "running", "new") and faulted_ok:
             if not f:
                 bad.append("task %d %s (faulted): no frame at all" % (t[0], t[1]))
             continue
         if not (f[:2] == ["task_yield", "work_at_depth"] and "task_entry" in f
                 and levels == list(range(t[3], 0, -1))):
             bad.append("task %d %s depth %d: frames %s levels %s" % (t[0], t[1], t[3], f[:4], levels))
-    R.ok("%s: every task's thread: bt names work_recurse with each level and reaches task_entry"
+    R.ok("%s: every task's thread: bt full names work_recurse with each level and reaches task_entry"
          % name, len(tasks) > 0 and not bad, "; ".join(bad[:4]))
     rows = [l for l in s.out("klayout threads").splitlines() if re.match(r"^\d+\s", l)]
     R.ok("%s: klayout threads maps the hart and every task" % name,
