@@ -33,6 +33,8 @@ REPLY_TIMEOUT = 30.0     # seconds QEMU may take to answer a packet while the gu
 READ_CHUNK = 1024        # bytes per m packet (QEMU's PacketSize is 4096 hex digits)
 # KTHREADS_LOG=FILE: every packet to GDB (<-) and to QEMU (-> qemu), for debugging the proxy.
 LOG = open(os.environ["KTHREADS_LOG"], "a") if os.environ.get("KTHREADS_LOG") else None
+# KTHREADS_CACHE=0: GDB's memory reads pass through uncached (bench/threads.py measures both).
+CACHE = os.environ.get("KTHREADS_CACHE", "1") != "0"
 RESUME = re.compile(r"^(c|s|C|S|vCont;|k|i|I)")
 STATE_NAMES = {C.LR_TASK_NEW: "new", C.LR_TASK_READY: "ready", C.LR_TASK_RUNNING: "running",
                C.LR_TASK_PARKED: "parked", C.LR_TASK_FAULTED: "faulted"}
@@ -276,7 +278,8 @@ class Proxy:
         elif p.startswith(b"m"):
             addr, length = (int(x, 16) for x in p[1:].split(b","))
             # RAM only: a device's registers are read exactly as GDB asks (reads have effects).
-            data = self.read(addr, length) if 0 < length <= 4 * READ_CHUNK and addr >= C.RAM_BASE else None
+            data = self.read(addr, length) if 0 < length <= 4 * READ_CHUNK and addr >= C.RAM_BASE \
+                and CACHE else None
             if data is not None:
                 return self.reply(data.hex().encode())
         elif p[:1] in (b"M", b"X", b"G", b"P"):
@@ -340,6 +343,8 @@ def main():
               file=sys.stderr)
         return 2
     q.settimeout(None)
+    # One small packet at a time, each waited for: Nagle's delay would cost ~40 ms per packet.
+    q.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         Proxy(q).run()
     except Gone:

@@ -16,6 +16,7 @@
  * QEMU's target/riscv/arch_dump.c, struct riscv64_elf_prstatus: pad1[32], pr_pid, pad2[76],
  * then pr_reg = pc, x1 (ra), x2 (sp), ... as 8-byte words.
  */
+#define PRSTATUS_PID  32
 #define PRSTATUS_REGS 112
 #define PRSTATUS_PC   (PRSTATUS_REGS + 0)
 #define PRSTATUS_SP   (PRSTATUS_REGS + 2 * 8)
@@ -60,8 +61,10 @@ static int dump_read_notes(struct dump *d, const GElf_Phdr *ph)
 				    (unsigned long)(ph->p_offset + off));
 		const uint8_t *desc = (const uint8_t *)data->d_buf + desc_off;
 		const char *name = (const char *)data->d_buf + name_off;
+		/* A core from `inspector gdbcore` adds one NT_PRSTATUS per task: a thread, not a hart. */
 		if (nh.n_type == NT_PRSTATUS && nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 &&
-		    nh.n_descsz >= PRSTATUS_SP + 8 && d->nharts < DUMP_MAX_HARTS) {
+		    nh.n_descsz >= PRSTATUS_SP + 8 && d->nharts < DUMP_MAX_HARTS &&
+		    (le64(desc + PRSTATUS_PID) & 0xffffffff) <= GDBCORE_TASK_PID_BASE) {
 			d->hart_pc[d->nharts] = le64(desc + PRSTATUS_PC);
 			d->hart_sp[d->nharts] = le64(desc + PRSTATUS_SP);
 			d->nharts++;
