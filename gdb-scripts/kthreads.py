@@ -43,10 +43,16 @@ STATE_NAMES = {C.LR_TASK_NEW: "new", C.LR_TASK_READY: "ready", C.LR_TASK_RUNNING
 def task_context(task, read):
     """The registers of a switched-out task's saved context, as NT_PRSTATUS pr_reg ([0] pc,
     [n] xn), and the set of indexes it holds: the one place on the GDB side that knows the
-    context's layout (the C one is task_context() in inspector/gdbcore.c). Today it is swtch.S's
-    frame at saved_sp (memlayout.h CTX_*: ra, then s0-s11 one word each); the task resumes at ra
-    with sp just above the frame. None when the frame cannot be read. (When the record names a
-    256-byte frame laid out as pr_reg, this becomes: read it, split it in 32 words.)"""
+    context's layout (the C one is task_context() in inspector/gdbcore.c). None when the
+    context cannot be read."""
+    if getattr(O, "TASK_CTX", None) is not None:
+        # Record v2 (include/trapframe.h): the task's struct lr_frame at ctx is pr_reg itself.
+        raw = read(task["ctx"], O.FRAME_SIZE)
+        if raw is None:
+            return None
+        return [int.from_bytes(raw[8 * i:8 * i + 8], "little") for i in range(32)], set(range(32))
+    # Record v1: swtch.S's frame at saved_sp (memlayout.h CTX_*: ra, then s0-s11 one word
+    # each); the task resumes at ra with sp just above the frame.
     raw = read(task["saved_sp"], C.CTX_SIZE)
     if raw is None:
         return None
@@ -173,20 +179,28 @@ class Proxy:
         if self.tasks is not None:
             return self.tasks
         self.tasks, self.current = {}, 0
-        head = self.read(C.RECORD_ADDR, O.RECORD_TASKS)
         u32 = lambda b, off: int.from_bytes(b[off:off + 4], "little")  # noqa: E731
         u64 = lambda b, off: int.from_bytes(b[off:off + 8], "little")  # noqa: E731
+        base = C.RECORD_ADDR
+        if getattr(O, "PUB_PUBLISHED", None) is not None:
+            # Record v2: the publication block at RECORD_ADDR names the complete copy.
+            pub = self.read(C.RECORD_ADDR, O.AREA_COPY0)
+            if pub is None or u64(pub, 0) != C.LR_MAGIC or u32(pub, O.PUB_PUBLISHED) > 1:
+                return self.tasks
+            base += O.AREA_COPY0 + u32(pub, O.PUB_PUBLISHED) * O.RECORD_STRUCT_SIZE
+        head = self.read(base, O.RECORD_TASKS)
         if head is None or u64(head, O.RECORD_MAGIC) != C.LR_MAGIC:
             return self.tasks               # no record yet (at reset): the hart only
         n = min(u32(head, O.RECORD_TASK_COUNT), C.LR_MAX_TASKS)
         self.current = u32(head, O.RECORD_CURRENT)
-        table = self.read(C.RECORD_ADDR + O.RECORD_TASKS, n * O.TASK_SIZE) or b""
+        table = self.read(base + O.RECORD_TASKS, n * O.TASK_SIZE) or b""
         for i in range(len(table) // O.TASK_SIZE):
             b = table[i * O.TASK_SIZE:(i + 1) * O.TASK_SIZE]
             name = b[O.TASK_NAME:O.TASK_NAME + C.LR_NAME_LEN].split(b"\0")[0]
             t = {"id": u32(b, O.TASK_ID), "state": u32(b, O.TASK_STATE),
                  "lo": u64(b, O.TASK_LO), "hi": u64(b, O.TASK_HI),
                  "saved_sp": u64(b, O.TASK_SAVED_SP), "switches": u32(b, O.TASK_SWITCHES),
+                 "ctx": u64(b, O.TASK_CTX) if getattr(O, "TASK_CTX", None) is not None else 0,
                  "name": "".join(chr(c) if 0x20 <= c < 0x7f and chr(c) not in "'\"\\<>&"
                                  else "?" for c in name)}
             self.tasks[TASK_TID_BASE + t["id"]] = t

@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <libelf.h>
 #include "inspector.h"
+#if __has_include("trapframe.h")
+#include "trapframe.h" /* record v2: every task has a full frame (struct lr_frame) at lr_task.ctx */
+#endif
 
 /*
  * Linux's struct elf_prstatus on RISC-V 64 (the 376-byte note BFD's riscv grok_prstatus reads):
@@ -44,15 +47,29 @@ static uint64_t get_le64(const uint8_t *p)
 
 /*
  * The registers of a switched-out task's saved context, as pr_reg: the one place that knows the
- * context's layout. Today it is swtch.S's frame at saved_sp (memlayout.h CTX_*: ra, then s0-s11
- * one word each); the task resumes at ra with sp just above the frame. Registers the frame does
- * not hold are 0 and left out of *known (bit n = pr_reg[n]). -1 when the frame is not in the dump.
- * (When the record carries a full 256-byte trap frame laid out as pr_reg, this becomes a copy.)
+ * context's layout. Registers the context does not hold are 0 and left out of *known (bit n =
+ * pr_reg[n]). -1 when the context is not in the dump.
  */
 int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32], uint32_t *known)
 {
-	uint64_t sp = t->saved_sp, w[13];
 	memset(reg, 0, 32 * sizeof reg[0]);
+#ifdef TF_SIZE
+	/* Record v2 (include/trapframe.h): the task's struct lr_frame at ctx is pr_reg itself. */
+	_Static_assert(TF_SIZE == 32 * 8, "the frame is elf_gregset_t");
+	const uint8_t *f = dump_phys(d, t->ctx, TF_SIZE);
+	*known = 0;
+	if (!f)
+		return -1;
+	for (int i = 0; i < 32; i++)
+		reg[i] = get_le64(f + 8 * i);
+	*known = 0xffffffffu;
+	return 0;
+#else
+	/*
+	 * Record v1: swtch.S's frame at saved_sp (memlayout.h CTX_*: ra, then s0-s11 one word each);
+	 * the task resumes at ra with sp just above the frame.
+	 */
+	uint64_t sp = t->saved_sp, w[13];
 	*known = 1u << 0; /* x0 reads 0; its slot holds pc */
 	for (int i = 0; i < 13; i++)
 		if (sp > UINT64_MAX - CTX_SIZE || dump_read_u64(d, sp + (i ? CTX_S0 + 8 * (i - 1) : CTX_RA), &w[i]) != 0)
@@ -65,6 +82,7 @@ int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32]
 		reg[REG_S2 + i] = w[3 + i];
 	*known |= 1u << REG_RA | 1u << REG_SP | 1u << REG_S0 | 1u << REG_S1 | 0x3ffu << REG_S2;
 	return 0;
+#endif
 }
 
 /* The dump's notes as they are in the file (QEMU's NT_PRSTATUS per hart), and where each hart's

@@ -6,6 +6,9 @@
  */
 #include <stdio.h>
 #include "layout_record.h"
+#if __has_include("trapframe.h")
+#include "trapframe.h"
+#endif
 
 #define OFF(name, type, field) printf("%s = %zu\n", name, offsetof(type, field))
 
@@ -30,5 +33,12 @@ int main(void)
 	OFF("TASK_DEPTH_REACHED", struct lr_task, depth_reached);
 	OFF("TASK_SWITCHES", struct lr_task, switches);
 	OFF("TASK_NAME", struct lr_task, name);
+#if LR_VERSION >= 2
+	/* Record v2: a publication block names the complete copy; each task's frame is at ctx. */
+	OFF("PUB_PUBLISHED", struct lr_publication, published);
+	OFF("AREA_COPY0", struct lr_area, copy);
+	OFF("TASK_CTX", struct lr_task, ctx);
+	printf("FRAME_SIZE = %zu\n", sizeof(struct lr_frame));
+#endif
 	return 0;
 }
