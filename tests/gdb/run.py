@@ -785,6 +785,50 @@ def t_thread_live(config, label):
     os.unlink(dump)
 
 
+def t_gdbcore_errors(k, dump):
+    """inspector gdbcore's bad inputs and usage: one line, the documented exit status, nothing
+    left behind; a raw dump gives tasks' threads without a hart."""
+    if not os.path.exists(INSPECTOR):
+        return R.ok("gdbcore errors: build/inspector exists", False)
+    d = os.path.join(OUT, "gdbcore-errors")
+    os.makedirs(d, exist_ok=True)
+    run = lambda *a: subprocess.run([INSPECTOR, "gdbcore", *a], stdout=subprocess.PIPE,  # noqa: E731
+                                    stderr=subprocess.PIPE, text=True, timeout=120)
+    p = run(dump)
+    R.ok("gdbcore without -o: exit 64, says so", p.returncode == 64
+         and "missing --output=FILE" in p.stderr, p.stderr)
+    p = run(dump, "-o", dump)
+    R.ok("gdbcore -o onto its input: exit 2, the dump untouched", p.returncode == 2
+         and "is the input dump" in p.stderr and not os.path.exists(dump + ".tmp"), p.stderr)
+    p = run(dump, "-o", os.path.join(d, "no", "such", "dir", "x.core"))
+    R.ok("gdbcore into a missing directory: exit 2, one line", p.returncode == 2
+         and p.stderr.count("\n") == 1 and "cannot create" in p.stderr, p.stderr)
+    text = os.path.join(d, "notes.txt")
+    with open(text, "w") as f:
+        f.write("not a dump\n")
+    out = os.path.join(d, "x.core")
+    p = run(text, "-o", out)
+    R.ok("gdbcore on a text file: exit 2, no core written", p.returncode == 2
+         and not os.path.exists(out) and p.stderr.startswith("inspector: '%s': " % text), p.stderr)
+    raw = os.path.join(d, "dump.bin")
+    with kqemu.Qemu(k, MEM) as q:
+        q.wait_ready(30)
+        q.dump(raw=raw)
+    p = run(raw, "--elf", k, "-o", out)
+    R.ok("gdbcore on a raw dump: the tasks' threads, no hart", p.returncode == 0
+         and "3 threads: no hart (raw dump), 3 tasks" in p.stdout, p.stdout + p.stderr)
+    s = gdb(k, ["info threads", "thread 2", "bt"], core=out)
+    R.ok("gdbcore on a raw dump: GDB opens it, task 2's thread unwinds",
+         "LWP 1001" in s.out("info threads") and "work_recurse" in s.out("bt"), s.text[-500:])
+    p = run(dump, "--elf", build("tests/gdb/tasks64.conf", "t64"), "-o", out)
+    R.ok("gdbcore with another kernel's ELF: written, with a warning",
+         p.returncode == 0 and "warning: the record's build ID is not this ELF's" in p.stderr,
+         p.stderr)
+    for f in (raw, out, text):
+        if os.path.exists(f):
+            os.unlink(f)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -819,12 +863,13 @@ def main():
             ("debug", lambda: t_debug(k)),
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
             ("threads-cores", t_thread_cores),
+            ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
             ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
                                       t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
         for name, fn in scenarios:
             if a.only in name:
-                if name in ("core", "wrong-elf", "no-elf") and not os.path.exists(dump):
+                if name in ("core", "wrong-elf", "no-elf", "threads-gdbcore-errors") and not os.path.exists(dump):
                     t_after_boot(k, dump)
                 fn()
     except KeyboardInterrupt:
