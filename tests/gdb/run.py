@@ -829,6 +829,61 @@ def t_gdbcore_errors(k, dump):
             os.unlink(f)
 
 
+def t_proxy_lifetime(k):
+    """The proxy ends with GDB (even killed outright) and with QEMU; `klayout threads` without
+    task threads says how to get them."""
+    def proxies(port):
+        return subprocess.run(["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port],
+                              stdout=subprocess.PIPE, text=True).stdout.split()
+
+    def gone(port, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while proxies(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return not proxies(port)
+
+    def gdb_args(port):
+        return [GDB, "-batch", "-nx", "-ex", "source " + LOADER, k, "-ex",
+                "klayout connect %d" % port, "-ex", "info threads", "-ex",
+                "python import time; time.sleep(60)"]
+
+    port = free_port()
+    args = gdb_args(port)
+    with kqemu.Qemu(k, MEM, gdb=port):
+        with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL) as p:
+            deadline = time.monotonic() + 30
+            while not proxies(port) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            started = bool(proxies(port))
+            time.sleep(0.5)
+            p.kill()
+            p.communicate()
+        R.ok("proxy: started by GDB, ends when GDB is killed outright",
+             started and gone(port), "still running: %s" % proxies(port))
+    port = free_port()
+    args = gdb_args(port)
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL) as p:
+            try:
+                deadline = time.monotonic() + 30
+                while not proxies(port) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                started = bool(proxies(port))
+                os.killpg(q.proc.pid, signal.SIGKILL)   # QEMU dies under GDB: the proxy follows
+                q.proc.wait()
+                R.ok("proxy: ends when QEMU goes away", started and gone(port),
+                     "started %s, still running: %s" % (started, proxies(port)))
+            finally:
+                p.kill()
+                p.communicate()
+    s = gdb(k, ["klayout threads"], core=os.path.join(OUT, "default", "dump.elf"))
+    R.ok("klayout threads on QEMU's own dump: the hart only, and how to get task threads",
+         "no task threads: open a core from `inspector gdbcore`" in s.out("klayout threads"),
+         s.out("klayout threads"))
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -864,12 +919,13 @@ def main():
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
             ("threads-cores", t_thread_cores),
             ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
+            ("threads-proxy-lifetime", lambda: t_proxy_lifetime(k)),
             ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
                                       t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
         for name, fn in scenarios:
             if a.only in name:
-                if name in ("core", "wrong-elf", "no-elf", "threads-gdbcore-errors") and not os.path.exists(dump):
+                if name in ("core", "wrong-elf", "no-elf", "threads-gdbcore-errors", "threads-proxy-lifetime") and not os.path.exists(dump):
                     t_after_boot(k, dump)
                 fn()
     except KeyboardInterrupt:
