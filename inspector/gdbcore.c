@@ -201,10 +201,9 @@ static int write_core(int fd, const char *out, const struct dump *d, const struc
 					  .p_memsz = s->size, .p_align = SEGMENT_ALIGN };
 		off = align_up(off + s->size, SEGMENT_ALIGN);
 	}
-	uint64_t at = 0;
 	if (write_all(fd, out, &eh, sizeof eh) || write_all(fd, out, ph, nph * sizeof ph[0]))
 		return -1;
-	at = notes_off;
+	uint64_t at = notes_off; /* where the file is now: notes follow the headers directly */
 	for (size_t i = 0; i < nt->n; i++) {
 		if (write_all(fd, out, nt->bytes[i], nt->size[i]))
 			return -1;

@@ -481,7 +481,7 @@ def t_violations():
                  r.returncode == 0 and not r.stderr, r.stderr[:300])
             same_verdict("violation %s (threads core)" % name, dump, core, k, opts)
             st = gdb(k, thread_cmds(len(tasks)), core=core)
-            check_task_threads("violation %s (threads core)" % name, st, tasks, faulted_ok=True)
+            check_task_threads("violation %s (threads core)" % name, st, tasks, k, faulted_ok=True)
             R.ok("violation %s (threads core): no Python traceback" % name,
                  "Traceback" not in st.text, st.text[-600:])
             os.unlink(core)
@@ -536,8 +536,18 @@ def t_timing_64(k):
 # ---- every task a GDB thread (issue 12) ---------------------------------------------------------
 GDBCORE_TID = 1000                      # inspector.h GDBCORE_TASK_PID_BASE, kthreads.py
 SWITCH_RE = re.compile(r"\[Switching to thread (\d+) \((?:LWP|Thread) (\d+)\)\]")
-LEVEL_RE = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?work_recurse \(.*?\blevel=(?:level@entry=)?(\d+|<[^>]*>)")
-LOCAL_RE = re.compile(r"^\s+frame = \{(\d+), (\d+)\}$")
+LEVEL_RE = r"^#\d+\s+(?:0x[0-9a-f]+ in )?%s \(.*?\blevel=(?:level@entry=)?(\d+|<[^>]*>)"
+LOCAL_RE = re.compile(r"^\s+frame = \{(\d+), (\d+)(?:, \d+)*\}$")
+# The task code's recursion and a task's outermost function, by kernel: work.c's, or the
+# preempting kernel's ucode.c (task_dive, task_main). Each keeps `frame = {level, id, ...}`.
+TASK_FUNCTIONS = (("work_recurse", "task_entry"), ("task_dive", "task_main"))
+
+
+def task_functions(k):
+    """(recursion function, entry function) of the kernel ELF k, from its symbols."""
+    p = subprocess.run(["riscv64-unknown-elf-nm", k], stdout=subprocess.PIPE, text=True)
+    names = {l.split()[-1] for l in p.stdout.splitlines() if l.strip()}
+    return next((f for f in TASK_FUNCTIONS if f[0] in names), TASK_FUNCTIONS[0])
 # x1..x31 as `info registers` names them (s0 is shown as fp).
 XREGS = ("ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 "
          "t3 t4 t5 t6").split()
@@ -584,14 +594,15 @@ def thread_cmds(ntasks):
     return cmds + ["thread 1", "info registers"]
 
 
-def recursion_levels(bt):
+def recursion_levels(bt, recurse):
     """[(level argument as GDB prints it, level from the frame's local `frame = {level, id}`,
     id)] for each work_recurse frame of a `bt full`. Past 256 nested entry values GDB prints
     `level=<error ...: Loop detected (257).>` (its DWARF evaluator's limit): the local still
     holds the level."""
     out, frame = [], None               # frame: (level argument,) of the frame being read
+    level_re = re.compile(LEVEL_RE % recurse)
     for line in bt.splitlines():
-        m = LEVEL_RE.match(line)
+        m = level_re.match(line)
         if m:
             frame = (int(m.group(1)) if m.group(1).isdigit() else None,)
             continue
@@ -604,11 +615,12 @@ def recursion_levels(bt):
     return out
 
 
-def check_task_threads(name, s, tasks, faulted_ok=False):
+def check_task_threads(name, s, tasks, k, faulted_ok=False):
     """Each task's thread: GDB's own `bt full` names work_recurse frame by frame with level =
     depth, depth-1, ... 1 (its argument, and its local `frame`) and reaches task_entry.
     faulted_ok (the violation cases): a task need only show its frames, as far as its stack allows."""
     by_id = {t[0]: t for t in tasks}
+    recurse, entry = task_functions(k)
     bad = []
     for n in range(len(tasks)):
         m = SWITCH_RE.search(s.out("thread %d" % (n + 2)))
@@ -618,18 +630,20 @@ def check_task_threads(name, s, tasks, faulted_ok=False):
             bad.append("thread %d: no task (%s)" % (n + 2, s.out("thread %d" % (n + 2))[:100]))
             continue
         f = frames(bt)
-        rl = recursion_levels(bt)
+        rl = recursion_levels(bt, recurse)
         levels = [loc for arg, loc, tid in rl if (arg is None or arg == loc) and tid == t[0]]
         # In a violation case a parked task's stack may be the one another task overflowed into.
         if faulted_ok:
             if not f:
                 bad.append("task %d %s (faulted): no frame at all" % (t[0], t[1]))
             continue
-        if not (f[:2] == ["task_yield", "work_at_depth"] and "task_entry" in f
+        # Whatever the task was doing at its depth (parked in a yield, or preempted at work),
+        # below it: the recursion, level by level, then the task's entry function.
+        if not (entry in f and recurse in f and f.index(recurse) < f.index(entry)
                 and levels == list(range(t[3], 0, -1))):
             bad.append("task %d %s depth %d: frames %s levels %s" % (t[0], t[1], t[3], f[:4], levels))
-    R.ok("%s: every task's thread: bt full names work_recurse with each level and reaches task_entry"
-         % name, len(tasks) > 0 and not bad, "; ".join(bad[:4]))
+    R.ok("%s: every task's thread: bt full names %s with each level and reaches %s"
+         % (name, recurse, entry), len(tasks) > 0 and not bad, "; ".join(bad[:4]))
     rows = [l for l in s.out("klayout threads").splitlines() if re.match(r"^\d+\s", l)]
     R.ok("%s: klayout threads maps the hart and every task" % name,
          len(rows) == len(tasks) + 1 and "hart" in rows[0], s.out("klayout threads")[:400])
@@ -691,7 +705,7 @@ def t_thread_cores():
              r.returncode == 0 and not r.stderr and r.stdout.count("NT_PRSTATUS") == len(tasks) + 1,
              r.stderr[:300])
         s = gdb(k, thread_cmds(len(tasks)), core=core)
-        check_task_threads(name, s, tasks)
+        check_task_threads(name, s, tasks, k)
         hart_matches(name, s, core_prstatus(dump)[0])
         same_verdict(name, dump, core, k)
         for f in (dump, core):
@@ -778,7 +792,7 @@ def t_thread_live(config, label):
     port = free_port()
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         s = gdb(k, thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
-    check_task_threads(name, s, tasks)
+    check_task_threads(name, s, tasks, k)
     R.ok("%s: no proxy or QEMU left behind" % name, not subprocess.run(
         ["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port], stdout=subprocess.PIPE).stdout.strip(),
         "a kthreads.py is still running")
@@ -819,7 +833,7 @@ def t_gdbcore_errors(k, dump):
          and "3 threads: no hart (raw dump), 3 tasks" in p.stdout, p.stdout + p.stderr)
     s = gdb(k, ["info threads", "thread 2", "bt"], core=out)
     R.ok("gdbcore on a raw dump: GDB opens it, task 2's thread unwinds",
-         "LWP 1001" in s.out("info threads") and "work_recurse" in s.out("bt"), s.text[-500:])
+         "LWP 1001" in s.out("info threads") and task_functions(k)[0] in s.out("bt"), s.text[-500:])
     p = run(dump, "--elf", build("tests/gdb/tasks64.conf", "t64"), "-o", out)
     R.ok("gdbcore with another kernel's ELF: written, with a warning",
          p.returncode == 0 and "warning: the record's build ID is not this ELF's" in p.stderr,
