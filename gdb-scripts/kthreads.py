@@ -109,6 +109,7 @@ class Proxy:
         self.gthread = None                 # task selected by Hg, or None for QEMU's own
         self.tasks = None                   # {tid: task}, read on demand, dropped on resume
         self.current = 0
+        self.task_code = None               # record v2: [lo, hi) of the tasks' code
         self.mem = {}                       # READ_CHUNK-aligned chunk address: bytes, while stopped
 
     # ---- the two ends ----
@@ -193,6 +194,9 @@ class Proxy:
             return self.tasks               # no record yet (at reset): the hart only
         n = min(u32(head, O.RECORD_TASK_COUNT), C.LR_MAX_TASKS)
         self.current = u32(head, O.RECORD_CURRENT)
+        self.task_code = None
+        if getattr(O, "RECORD_TASK_CODE", None) is not None:
+            self.task_code = (u64(head, O.RECORD_TASK_CODE), u64(head, O.RECORD_TASK_CODE + 8))
         table = self.read(base + O.RECORD_TASKS, n * O.TASK_SIZE) or b""
         for i in range(len(table) // O.TASK_SIZE):
             b = table[i * O.TASK_SIZE:(i + 1) * O.TASK_SIZE]
@@ -217,7 +221,19 @@ class Proxy:
         return self.load_tasks().get(tid)
 
     def on_hart(self, t):
-        return t["state"] == C.LR_TASK_RUNNING and self.current == t["id"]
+        """Whether the task's registers are the hart's: it is the one running, and (record v2)
+        the hart is in the tasks' code; in a trap handler the kernel runs on the task's behalf
+        and the frame at ctx, written at trap entry, is the task's (as gdbcore.c decides)."""
+        if t["state"] != C.LR_TASK_RUNNING or self.current != t["id"]:
+            return False
+        if self.task_code is None:
+            return True
+        r = self.ask(b"p20")                # pc, register 32 of QEMU's riscv target description
+        try:
+            pc = int.from_bytes(bytes.fromhex(r.decode()), "little")
+        except ValueError:
+            return True
+        return self.task_code[0] <= pc < self.task_code[1]
 
     def describe(self, t):
         return "task %d '%s' %s, stack 0x%x-0x%x, saved sp 0x%x, %d switches" % (

@@ -38,6 +38,7 @@ int main(void)
 	OFF("PUB_PUBLISHED", struct lr_publication, published);
 	OFF("AREA_COPY0", struct lr_area, copy);
 	OFF("TASK_CTX", struct lr_task, ctx);
+	OFF("RECORD_TASK_CODE", struct layout_record, task_code);
 	printf("FRAME_SIZE = %zu\n", sizeof(struct lr_frame));
 #endif
 	return 0;
