@@ -39,7 +39,7 @@ def timed(cmd, label):
     return TIMER % (cmd, label)
 
 
-def session(k, connect, cmds, env=None, core=None):
+def session(k, connect, cmds, core=None):
     args = ["gdb-multiarch", "-batch", "-nx", "-ex", "set pagination off", "-ex",
             "source gdb-scripts/layout.gdb", k]
     if core:
@@ -48,12 +48,10 @@ def session(k, connect, cmds, env=None, core=None):
         args += ["-ex", connect, "-ex", "continue"]
     for c in cmds:
         args += ["-ex", c]
-    if core:
+    if core:                            # a core: run it now, its output
         return subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=600).stdout
-    port = int(connect.split(":")[-1].split()[-1])
-    del port
-    return args
+    return args                         # live: the caller runs it beside QEMU
 
 
 def live(k, label, connect_fmt, cmds, env=None):
@@ -78,7 +76,6 @@ def main():
     k = kbuild.kernel(os.path.join(ROOT, "examples", "many-tasks.conf"))
     n = 64
     bts = "; ".join("thread %d; bt" % (i + 2) for i in range(n))
-    all_bt = "python [gdb.execute(c, to_string=True) for c in %r.split('; ')]" % bts
     proxy = [timed("info threads", "info-threads"),
              "python import time; t0 = time.monotonic(); [gdb.execute(c, to_string=True) for c "
              "in %r.split('; ')]; print('T all-bt %%.3f' %% (time.monotonic() - t0))" % bts]
