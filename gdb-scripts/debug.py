@@ -5,7 +5,8 @@
     gdb-scripts/debug.py build/kernel.elf --core build/dump.elf      a dump, no QEMU
 
 Live, QEMU starts stopped (-S) with its gdbstub on 127.0.0.1:PORT (tools/kqemu.py) and GDB
-attaches to it; quitting GDB quits QEMU, and kqemu reaps QEMU on every way out. Ctrl-C goes
+attaches to it through the thread proxy (`klayout connect PORT`: every task is a thread);
+quitting GDB quits QEMU, and kqemu reaps QEMU on every way out. Ctrl-C goes
 to GDB (it interrupts the guest), not to this script. Exit status: GDB's, or 2 when QEMU could
 not be started.
 """
@@ -62,8 +63,9 @@ def main():
         with kqemu.Qemu(a.kernel, a.mem, gdb=port) as q:
             q.qmp("query-status")    # QEMU is up (its gdbstub too), or its own error is raised
             print("debug: QEMU stopped at reset, gdbstub on 127.0.0.1:%d; try `klayout show` "
-                  "after `break halt` and `continue`" % port)
-            return run_gdb(gdb + ["-ex", "target remote 127.0.0.1:%d" % port])
+                  "after `break halt` and `continue`; `info threads` lists every task" % port)
+            # Through the thread proxy: every task a GDB thread (klayout connect, docs/gdb.md).
+            return run_gdb(gdb + ["-ex", "klayout connect %d" % port])
     except kqemu.QemuError as e:
         print("debug: %s" % e, file=sys.stderr)
         return 2

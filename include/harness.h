@@ -23,8 +23,16 @@
  * as 8-byte words. Byte offsets into the note's descriptor.
  */
 #define CORE_NOTE_PRSTATUS 1   /* NT_PRSTATUS, name "CORE" */
+#define PRSTATUS_PID  32       /* pr_pid: QEMU numbers the harts 1, 2, ... */
 #define PRSTATUS_REGS 112
 #define PRSTATUS_PC   112      /* PRSTATUS_REGS + 0: plain numbers, for every reader */
 #define PRSTATUS_SP   128      /* PRSTATUS_REGS + 2 * 8 */
+
+/*
+ * Tasks as GDB threads (docs/gdb.md): task N is thread 1000 + N, the pr_pid of its NT_PRSTATUS in
+ * an `inspector gdbcore` core and its thread id behind the live proxy (gdb-scripts/kthreads.py);
+ * the harts keep QEMU's numbers, all below it.
+ */
+#define GDBCORE_TASK_PID_BASE 1000
 
 #endif

@@ -12,8 +12,7 @@
 #include <libelf.h>
 #include "inspector.h"
 
-/* PRSTATUS_PC, PRSTATUS_SP: where QEMU's NT_PRSTATUS holds the registers (include/harness.h). */
-#include "harness.h"
+/* PRSTATUS_PID, PRSTATUS_PC, PRSTATUS_SP: where QEMU's NT_PRSTATUS holds the registers (include/harness.h). */
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -55,8 +54,10 @@ static int dump_read_notes(struct dump *d, const GElf_Phdr *ph)
 				    (unsigned long)(ph->p_offset + off));
 		const uint8_t *desc = (const uint8_t *)data->d_buf + desc_off;
 		const char *name = (const char *)data->d_buf + name_off;
+		/* A core from `inspector gdbcore` adds one NT_PRSTATUS per task: a thread, not a hart. */
 		if (nh.n_type == NT_PRSTATUS && nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 &&
-		    nh.n_descsz >= PRSTATUS_SP + 8 && d->nharts < DUMP_MAX_HARTS) {
+		    nh.n_descsz >= PRSTATUS_SP + 8 && d->nharts < DUMP_MAX_HARTS &&
+		    (le64(desc + PRSTATUS_PID) & 0xffffffff) <= GDBCORE_TASK_PID_BASE) {
 			d->hart_pc[d->nharts] = le64(desc + PRSTATUS_PC);
 			d->hart_sp[d->nharts] = le64(desc + PRSTATUS_SP);
 			d->nharts++;

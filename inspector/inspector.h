@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <gelf.h>
 #include "klayout_text.h"
+#include "harness.h"
 
 /* Exit codes, as elfclassify documents its own. */
 #define EXIT_HOLDS     0  /* every check holds */
@@ -73,6 +74,7 @@ struct options {
 	uint64_t base;         /* --base, RAM_BASE when not given */
 	int verbose;           /* -v */
 	const char *file;      /* the one positional argument */
+	const char *output;    /* -o, --output */
 };
 
 /* The engine's session on an opened dump (its bytes in place, its RAM and harts); NULL when out
@@ -84,6 +86,12 @@ int cmd_diagram(const struct options *o);
 int cmd_stacks(const struct options *o);
 int cmd_record(const struct options *o);
 int cmd_sections(const struct options *o);
+int cmd_gdbcore(const struct options *o);
+
+/* ---- gdbcore.c: the dump as a core with one GDB thread per task ------------------------------- */
+/* A switched-out task's saved context as NT_PRSTATUS pr_reg ([0] pc, [n] xn); *known: bit n set
+ * for each pr_reg[n] the context holds. 0, or -1 when the context is not in the dump. */
+int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32], uint32_t *known);
 
 /* ---- out_*.c: the machine formats (the text one is engine/out_text.c) -------------------------- */
 void out_check_json(FILE *out, const struct check_view *v);

@@ -12,7 +12,7 @@
 #define INSPECTOR_VERSION "1.0"
 
 /* Options, as bits so each command can say which it takes. */
-enum { OPT_ELF = 1, OPT_HEADROOM = 2, OPT_FORMAT = 4, OPT_BASE = 8, OPT_VERBOSE = 16 };
+enum { OPT_ELF = 1, OPT_HEADROOM = 2, OPT_FORMAT = 4, OPT_BASE = 8, OPT_VERBOSE = 16, OPT_OUTPUT = 32 };
 
 struct command {
 	const char *name;
@@ -35,6 +35,7 @@ static const struct {
 	{ OPT_FORMAT, "  -f, --format=FORMAT       output format:" }, /* then the command's formats */
 	{ OPT_BASE, "  -b, --base=ADDR           physical address of a raw dump's first byte (default 0x80000000)" },
 	{ OPT_VERBOSE, "  -v, --verbose             also one line per passing check" },
+	{ OPT_OUTPUT, "  -o, --output=FILE         write the core here (required)" },
 };
 
 /* --format's values, indexed by enum format. */
@@ -108,7 +109,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{ "elf", required_argument, NULL, 'e' }, { "min-headroom", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' }, { "base", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
@@ -119,9 +120,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 	optind = 1;
 	opterr = 0;
 	/* Leading ':': a missing value is reported as ':' with optopt, apart from an unknown option. */
-	while ((ch = getopt_long(argc, argv, ":e:m:f:b:vh", table, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":e:m:f:b:o:vh", table, NULL)) != -1) {
 		unsigned bit = ch == 'e' ? OPT_ELF : ch == 'm' ? OPT_HEADROOM : ch == 'f' ? OPT_FORMAT :
-			       ch == 'b' ? OPT_BASE : ch == 'v' ? OPT_VERBOSE : 0;
+			       ch == 'b' ? OPT_BASE : ch == 'v' ? OPT_VERBOSE : ch == 'o' ? OPT_OUTPUT : 0;
 		if (ch == 'h') {
 			usage_command(stdout, c);
 			*rc = EXIT_HOLDS;
@@ -143,6 +144,7 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		switch (ch) {
 		case 'e': o->elf = optarg; break;
 		case 'v': o->verbose = 1; break;
+		case 'o': o->output = optarg; break;
 		case 'b':
 			if (parse_u64(optarg, &o->base) != 0) {
 				*rc = bad_usage(c, "--base: not an address: '%s'", optarg);
@@ -172,6 +174,10 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		return -1;
 	}
 	o->file = argv[optind];
+	if ((c->accepts & OPT_OUTPUT) && !o->output) {
+		*rc = bad_usage(c, "%s", "missing --output=FILE");
+		return -1;
+	}
 	return 0;
 }
 
@@ -213,6 +219,8 @@ static const struct command commands[] = {
 	  "the layout record, field by field, as `name: value` lines" },
 	{ "sections", cmd_sections, 0, 1u << FORMAT_TEXT, "KERNEL.elf",
 	  "the image regions as the kernel ELF describes them, and its build ID" },
+	{ "gdbcore", cmd_gdbcore, OPT_ELF | OPT_BASE | OPT_OUTPUT, 1u << FORMAT_TEXT, "DUMP",
+	  "write an ELF core GDB opens with one thread per task (docs/gdb.md)" },
 	{ NULL, NULL, 0, 0, NULL, NULL },
 };
 

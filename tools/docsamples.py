@@ -74,6 +74,7 @@ def run_gdb(spec, live=False):
         out = out.replace("127.0.0.1:%d" % port, "127.0.0.1:1234")
     else:
         out = gdb("core-file " + target)
+    out = out.replace(ROOT + "/", "")   # paths as the README's commands give them, from the tree
     parts = out.split(GDB_SEP + "\n")[1:]
     if len(parts) != len(cmds):
         raise RuntimeError("GDB sample `%s` failed:\n%s" % (spec, out[-600:]))

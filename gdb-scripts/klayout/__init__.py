@@ -21,5 +21,6 @@ Klayout()
 from klayout import record  # noqa: E402,F401  (each module registers its commands)
 from klayout import stacks  # noqa: E402,F401
 from klayout import bt  # noqa: E402,F401
+from klayout import threads  # noqa: E402,F401
 from klayout import check  # noqa: E402,F401
 from klayout import show  # noqa: E402,F401

@@ -247,7 +247,7 @@ def backtrace(rec, who):
 
 
 class KlayoutBt(gdb.Command):
-    """Backtrace of any task, running or not, from the stack alone.
+    """Summary backtrace of any task, running or not, from the stack alone.
 
 Usage: klayout bt TASK
 TASK is a task id (1, 2, ...) or name (alpha), or `kernel` (or 0) for the kernel stack.
@@ -256,7 +256,9 @@ ra (CTX_RA) and s0 (CTX_S0); for the stack on the hart, the hart's pc and s0 do.
 the frame-pointer chain is walked (saved ra at fp-8, previous fp at fp-16) until fp is 0
 or leaves the stack. Each pc is shown as `bt` shows it: function, parameter names,
 file:line, inlined functions expanded. No register is changed: works the same live and
-on a core."""
+on a core. For values (arguments, locals): every task is a GDB thread on a core from
+`inspector gdbcore` and live through `klayout connect`: `klayout threads`, `thread N`,
+`bt full`."""
 
     def __init__(self):
         super().__init__("klayout bt", gdb.COMMAND_STACK)

@@ -20,6 +20,7 @@ import ast
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -102,7 +103,7 @@ class Session:
         return "\n".join(hits[nth][1]) if len(hits) > nth else ""
 
 
-def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=None):
+def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=None, proxy=False):
     """A batch GDB: pre commands, then each command with a marker line before its output.
     ready=QEMU: `continue`, wait for the kernel's ready line on QEMU's console, interrupt GDB
     (it stops the guest, wherever its halt loop is), then run the commands."""
@@ -111,7 +112,7 @@ def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=
     if core:
         args += ["-ex", "core-file " + core]
     if port:
-        args += ["-ex", "target remote 127.0.0.1:%d" % port]
+        args += ["-ex", ("klayout connect %d" if proxy else "target remote 127.0.0.1:%d") % port]
     for c in pre:
         args += ["-ex", c]
     for c in commands:
@@ -131,7 +132,7 @@ def gdb(elf, commands, core=None, port=None, pre=(), timeout=GDB_TIMEOUT, ready=
 
 
 def gdb_on_ready(args, q, timeout):
-    pos = max(j for j, a in enumerate(args) if a.startswith("target remote"))
+    pos = max(j for j, a in enumerate(args) if a.startswith(("target remote", "klayout connect")))
     args = args[:pos + 1] + ["-ex", "continue"] + args[pos + 1:]
     with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL, text=True) as p:
@@ -480,6 +481,18 @@ def t_violations():
                  "warning: record generation" in s.out("klayout record")
                  and "is odd" in s.out("klayout record"), s.out("klayout record")[:300])
         agree_with_inspector("violation %s (core)" % name, out, rep)
+        # The same dump as a core with a thread per task: a faulted task shows what its stack allows.
+        if os.path.exists(INSPECTOR):
+            tasks = record_tasks(dump)
+            core, r = gdbcore("violation %s" % name, dump, k)
+            R.ok("violation %s: readelf -n accepts the threads core" % name,
+                 r.returncode == 0 and not r.stderr, r.stderr[:300])
+            same_verdict("violation %s (threads core)" % name, dump, core, k, opts)
+            st = gdb(k, thread_cmds(len(tasks)), core=core)
+            check_task_threads("violation %s (threads core)" % name, st, tasks, k, faulted_ok=True)
+            R.ok("violation %s (threads core): no Python traceback" % name,
+                 "Traceback" not in st.text, st.text[-600:])
+            os.unlink(core)
         os.unlink(dump)
 
 
@@ -600,6 +613,371 @@ def t_timing_64(k):
         R.note("64 tasks: no timing printed: %s" % s.text[-300:])
 
 
+# ---- every task a GDB thread (issue 12) ---------------------------------------------------------
+GDBCORE_TID = kbuild.constants().GDBCORE_TASK_PID_BASE   # include/harness.h
+SWITCH_RE = re.compile(r"\[Switching to thread (\d+) \((?:LWP|Thread) (\d+)\)\]")
+LEVEL_RE = r"^#\d+\s+(?:0x[0-9a-f]+ in )?%s \(.*?\blevel=(?:level@entry=)?(\d+|<[^>]*>)"
+LOCAL_RE = re.compile(r"^\s+frame = \{(\d+), (\d+)(?:, \d+)*\}$")
+# The task code's recursion and a task's outermost function, by kernel: work.c's, or the
+# preempting kernel's ucode.c (task_dive, task_main). Each keeps `frame = {level, id, ...}`.
+TASK_FUNCTIONS = (("work_recurse", "task_entry"), ("task_dive", "task_main"))
+
+
+def task_functions(k):
+    """(recursion function, entry function) of the kernel ELF k, from its symbols."""
+    p = subprocess.run(["riscv64-unknown-elf-nm", k], stdout=subprocess.PIPE, text=True)
+    names = {l.split()[-1] for l in p.stdout.splitlines() if l.strip()}
+    return next((f for f in TASK_FUNCTIONS if f[0] in names), TASK_FUNCTIONS[0])
+# x1..x31 as `info registers` names them (s0 is shown as fp).
+XREGS = ("ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11 "
+         "t3 t4 t5 t6").split()
+
+
+def record_tasks(dump):
+    """[(id, name, state, depth)] from `inspector record` on the dump."""
+    p = subprocess.run([INSPECTOR, "record", dump], stdout=subprocess.PIPE, text=True, timeout=120)
+    f = dict(l.split(": ", 1) for l in p.stdout.splitlines() if ": " in l)
+    n = int(f.get("task_count", "0"))
+    return [(int(f["task[%d].id" % i]), f["task[%d].name" % i],
+             f["task[%d].state" % i].split("(")[1].rstrip(")"), int(f["task[%d].depth" % i]))
+            for i in range(min(n, 64))]
+
+
+def core_prstatus(path):
+    """pr_reg (pc, x1..x31) of every NT_PRSTATUS in an ELF core, in file order."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        phoff, phnum = int.from_bytes(eh[32:40], "little"), int.from_bytes(eh[56:58], "little")
+        f.seek(phoff)
+        phs = [f.read(56) for _ in range(phnum)]
+        out = []
+        for ph in phs:
+            if int.from_bytes(ph[0:4], "little") != 4:      # PT_NOTE
+                continue
+            off, size = int.from_bytes(ph[8:16], "little"), int.from_bytes(ph[32:40], "little")
+            f.seek(off)
+            data, at = f.read(size), 0
+            while at + 12 <= len(data):
+                nsz, dsz, typ = (int.from_bytes(data[at + i:at + i + 4], "little") for i in (0, 4, 8))
+                desc = at + 12 + (nsz + 3) // 4 * 4
+                if typ == 1 and dsz >= 368:
+                    out.append([int.from_bytes(data[desc + 112 + 8 * i:desc + 120 + 8 * i], "little")
+                                for i in range(32)])
+                at = desc + (dsz + 3) // 4 * 4
+        return out
+
+
+def thread_cmds(ntasks):
+    cmds = ["klayout threads", "info threads"]
+    for n in range(ntasks):
+        cmds += ["thread %d" % (n + 2), "bt full"]
+    return cmds + ["thread 1", "info registers"]
+
+
+def recursion_levels(bt, recurse):
+    """[(level argument as GDB prints it, level from the frame's local `frame = {level, id}`,
+    id)] for each work_recurse frame of a `bt full`. Past 256 nested entry values GDB prints
+    `level=<error ...: Loop detected (257).>` (its DWARF evaluator's limit): the local still
+    holds the level."""
+    out, frame = [], None               # frame: (level argument,) of the frame being read
+    level_re = re.compile(LEVEL_RE % recurse)
+    for line in bt.splitlines():
+        m = level_re.match(line)
+        if m:
+            frame = (int(m.group(1)) if m.group(1).isdigit() else None,)
+            continue
+        m = LOCAL_RE.match(line)
+        if m and frame is not None:
+            out.append((frame[0], int(m.group(1)), int(m.group(2))))
+            frame = None
+        elif line.startswith("#"):
+            frame = None
+    return out
+
+
+def check_task_threads(name, s, tasks, k, faulted_ok=False):
+    """Each task's thread: GDB's own `bt full` names work_recurse frame by frame with level =
+    depth, depth-1, ... 1 (its argument, and its local `frame`) and reaches task_entry.
+    faulted_ok (the violation cases): a task need only show its frames, as far as its stack allows."""
+    by_id = {t[0]: t for t in tasks}
+    recurse, entry = task_functions(k)
+    bad = []
+    for n in range(len(tasks)):
+        m = SWITCH_RE.search(s.out("thread %d" % (n + 2)))
+        t = by_id.get(int(m.group(2)) - GDBCORE_TID) if m else None
+        bt = s.out("bt full", n)
+        if t is None:
+            bad.append("thread %d: no task (%s)" % (n + 2, s.out("thread %d" % (n + 2))[:100]))
+            continue
+        f = frames(bt)
+        rl = recursion_levels(bt, recurse)
+        levels = [loc for arg, loc, tid in rl if (arg is None or arg == loc) and tid == t[0]]
+        # In a violation case a parked task's stack may be the one another task overflowed into.
+        if faulted_ok:
+            if not f:
+                bad.append("task %d %s (faulted): no frame at all" % (t[0], t[1]))
+            continue
+        # Whatever the task was doing at its depth (parked in a yield, or preempted at work),
+        # below it: the recursion, level by level, then the task's entry function.
+        # A parked task yielded at its depth; one preempted mid-dive (a kernel that keeps
+        # running) is at some level L <= depth: the run must be L, L-1, ... 1 either way.
+        top = t[3] if t[2] == "parked" or not levels else levels[0]
+        if not (entry in f and recurse in f and f.index(recurse) < f.index(entry)
+                and top <= t[3] and levels == list(range(top, 0, -1))):
+            bad.append("task %d %s depth %d: frames %s levels %s" % (t[0], t[1], t[3], f[:4], levels))
+    R.ok("%s: every task's thread: bt full names %s with each level and reaches %s"
+         % (name, recurse, entry), len(tasks) > 0 and not bad, "; ".join(bad[:4]))
+    rows = [l for l in s.out("klayout threads").splitlines() if re.match(r"^\d+\s", l)]
+    R.ok("%s: klayout threads maps the hart and every task" % name,
+         len(rows) == len(tasks) + 1 and "hart" in rows[0], s.out("klayout threads")[:400])
+    R.ok("%s: info threads shows each task's name" % name,
+         all('"%s"' % t[1] in s.out("info threads") for t in tasks), s.out("info threads")[:400])
+
+
+def hart_matches(name, s, pr_reg):
+    got = {}
+    for line in s.out("info registers").splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].startswith("0x"):
+            got[parts[0]] = int(parts[1], 16)
+    want = dict(zip(["pc"] + XREGS, pr_reg))
+    diff = {k: (hex(got.get(k, -1)), hex(v)) for k, v in want.items() if got.get(k) != v}
+    R.ok("%s: the hart's thread has the registers of the dump's NT_PRSTATUS" % name, not diff,
+         str(diff))
+
+
+def same_verdict(name, dump, core, k, opts=()):
+    a, b = inspector_check(dump, k, opts), inspector_check(core, k, opts)
+    strip = lambda r: (r.get("summary"), [(c["id"], c["status"], c["violations"])  # noqa: E731
+                                         for c in r.get("checks", [])]) if r else None
+    R.ok("%s: inspector check gives the core the dump's verdict" % name,
+         a is not None and "checks" in a and strip(a) == strip(b), "%s vs %s" % (
+             str(strip(a))[:200], str(strip(b))[:200]))
+
+
+def gdbcore(name, dump, k):
+    core = dump[:-4] + ".tasks.core"
+    p = subprocess.run([INSPECTOR, "gdbcore", dump, "--elf", k, "-o", core], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    R.ok("%s: inspector gdbcore writes the core" % name, p.returncode == 0 and os.path.exists(core),
+         p.stdout)
+    r = subprocess.run(["readelf", "-n", core], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    return core, r
+
+
+def t_thread_cores():
+    """Every example (4 GiB aside: make test-large) as a core from inspector gdbcore."""
+    if not os.path.exists(INSPECTOR):
+        return R.ok("thread cores: build/inspector exists", False)
+    for conf in sorted(os.listdir(os.path.join(ROOT, "examples"))):
+        if not conf.endswith(".conf") or conf == "ram-4g.conf":
+            continue
+        name = "threads core %s" % conf[:-5]
+        path = os.path.join("examples", conf)
+        k = build(path, "th-" + conf[:-5])
+        dump = os.path.join(OUT, "th-" + conf[:-5], "dump.elf")
+        try:
+            kqemu_dump(k, kbuild.qemu_mem(os.path.join(ROOT, path), MEM), dump)
+        except kqemu.QemuError as e:
+            R.ok("%s: dump taken" % name, False, str(e))
+            continue
+        tasks = record_tasks(dump)
+        core, r = gdbcore(name, dump, k)
+        R.ok("%s: readelf -n accepts the core: the hart's note and one per task" % name,
+             r.returncode == 0 and not r.stderr and r.stdout.count("NT_PRSTATUS") == len(tasks) + 1,
+             r.stderr[:300])
+        s = gdb(k, thread_cmds(len(tasks)), core=core)
+        check_task_threads(name, s, tasks, k)
+        hart_matches(name, s, core_prstatus(dump)[0])
+        same_verdict(name, dump, core, k)
+        for f in (dump, core):
+            os.unlink(f)
+
+
+def kqemu_dump(k, mem, dump):
+    with kqemu.Qemu(k, mem) as q:
+        q.wait_ready(30)
+        q.dump(elf=dump)
+
+
+def gdb_two_stops(k, first, second, port, q):
+    """Live through the proxy: stop at the ready line, run `first`, continue, stop again with a
+    second interrupt, run `second`."""
+    args = [GDB, "-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off",
+            "-ex", "set width 0", "-ex", "source " + LOADER, k,
+            "-ex", "klayout connect %d" % port, "-ex", "continue"]
+    for c in first + ["continue"] + second:
+        args += ["-ex", "echo %s %s\\n" % (MARK, c), "-ex", c]
+    args += ["-ex", "echo %s end\\n" % MARK, "-ex", "detach"]
+    with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL) as p:
+        out = b""
+        try:
+            q.wait_ready(30)
+            time.sleep(0.2)
+            p.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + GDB_TIMEOUT
+            while (MARK + " continue").encode() not in out:
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise subprocess.TimeoutExpired(args, GDB_TIMEOUT)
+                r, _, _ = select.select([p.stdout], [], [], 1.0)
+                if r:
+                    out += os.read(p.stdout.fileno(), 65536)
+            time.sleep(1.0)                 # the kernel runs on (or waits in wfi)
+            p.send_signal(signal.SIGINT)
+            rest, _ = p.communicate(timeout=GDB_TIMEOUT)
+            return Session(p.returncode, (out + rest).decode(errors="replace"))
+        except (kqemu.NotReady, subprocess.TimeoutExpired) as e:
+            p.kill()
+            rest, _ = p.communicate()
+            return Session(-1, (out + (rest or b"")).decode(errors="replace") + "\n(GDB killed: %s)" % e)
+        except BaseException:
+            p.kill()
+            raise
+
+
+def t_thread_live(config, label):
+    """Through the proxy: every task a thread; continue resumes with every register as it was."""
+    k = build(config, "thl-" + label)
+    port = free_port()
+    name = "threads live %s" % label
+    dump = os.path.join(OUT, "thl-" + label, "dump.elf")
+    snap = "python print('SNAP', gdb.selected_inferior().read_memory(%d, %d).tobytes().hex())" % (
+        kbuild.constants().RECORD_ADDR, 296 + 64 * 64)
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        q_ready = q
+        first = ["info threads", "thread 1", "info registers", snap]
+        s0 = gdb_two_stops(k, first, ["thread 1", "info registers", "info threads", snap], port, q)
+        q.dump(elf=dump)
+    if not R.ok("%s: stopped twice through the proxy" % name, s0.rc != -1 and
+                s0.out("info registers", 1) != "", s0.text[-800:]):
+        return
+    tasks = record_tasks(dump)
+    R.ok("%s: info threads lists the hart and every task" % name,
+         s0.out("info threads").count("Thread ") == len(tasks) + 1 and len(tasks) > 0,
+         s0.out("info threads")[:500])
+    # The proxy's thread text ends with each task's switch count (from the record, live).
+    sw = lambda t: [int(x) for x in re.findall(r"^.*\btask \d+ '.*?, (\d+) switches\)", t, re.M)]  # noqa: E731
+    a, b = sw(s0.out("info threads")), sw(s0.out("info threads", 1))
+    grew = len(a) == len(b) == len(tasks) and sum(b) > sum(a)
+    same = (s0.out("info registers") == s0.out("info registers", 1) and s0.out(snap) == s0.out(snap, 1)
+            and a == b and a)
+    R.ok("%s: after continue and a second interrupt the kernel ran on (switch counts grew) or, "
+         "halted, is exactly as it was (every register, the record's bytes)" % name,
+         grew or same, "switches %s then %s" % (a, b))
+    if same and not grew:
+        R.note("%s: this kernel halts after its ready line: the switch counts cannot grow" % name)
+    # A second session on the same kernel state: each task's thread, live.
+    port = free_port()
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        s = gdb(k, thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
+    check_task_threads(name, s, tasks, k)
+    R.ok("%s: no proxy or QEMU left behind" % name, not subprocess.run(
+        ["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port], stdout=subprocess.PIPE).stdout.strip(),
+        "a kthreads.py is still running")
+    os.unlink(dump)
+
+
+def t_gdbcore_errors(k, dump):
+    """inspector gdbcore's bad inputs and usage: one line, the documented exit status, nothing
+    left behind; a raw dump gives tasks' threads without a hart."""
+    if not os.path.exists(INSPECTOR):
+        return R.ok("gdbcore errors: build/inspector exists", False)
+    d = os.path.join(OUT, "gdbcore-errors")
+    os.makedirs(d, exist_ok=True)
+    run = lambda *a: subprocess.run([INSPECTOR, "gdbcore", *a], stdout=subprocess.PIPE,  # noqa: E731
+                                    stderr=subprocess.PIPE, text=True, timeout=120)
+    p = run(dump)
+    R.ok("gdbcore without -o: exit 64, says so", p.returncode == 64
+         and "missing --output=FILE" in p.stderr, p.stderr)
+    p = run(dump, "-o", dump)
+    R.ok("gdbcore -o onto its input: exit 2, the dump untouched", p.returncode == 2
+         and "is the input dump" in p.stderr and not os.path.exists(dump + ".tmp"), p.stderr)
+    p = run(dump, "-o", os.path.join(d, "no", "such", "dir", "x.core"))
+    R.ok("gdbcore into a missing directory: exit 2, one line", p.returncode == 2
+         and p.stderr.count("\n") == 1 and "cannot create" in p.stderr, p.stderr)
+    text = os.path.join(d, "notes.txt")
+    with open(text, "w") as f:
+        f.write("not a dump\n")
+    out = os.path.join(d, "x.core")
+    p = run(text, "-o", out)
+    R.ok("gdbcore on a text file: exit 2, no core written", p.returncode == 2
+         and not os.path.exists(out) and p.stderr.startswith("inspector: '%s': " % text), p.stderr)
+    raw = os.path.join(d, "dump.bin")
+    with kqemu.Qemu(k, MEM) as q:
+        q.wait_ready(30)
+        q.dump(raw=raw)
+    p = run(raw, "--elf", k, "-o", out)
+    R.ok("gdbcore on a raw dump: the tasks' threads, no hart", p.returncode == 0
+         and "3 threads: no hart (raw dump), 3 tasks" in p.stdout, p.stdout + p.stderr)
+    s = gdb(k, ["info threads", "thread 2", "bt"], core=out)
+    R.ok("gdbcore on a raw dump: GDB opens it, task 2's thread unwinds",
+         "LWP 1001" in s.out("info threads") and task_functions(k)[0] in s.out("bt"), s.text[-500:])
+    p = run(dump, "--elf", build("tests/gdb/tasks64.conf", "t64"), "-o", out)
+    R.ok("gdbcore with another kernel's ELF: written, with a warning",
+         p.returncode == 0 and "warning: the record's build ID is not this ELF's" in p.stderr,
+         p.stderr)
+    for f in (raw, out, text):
+        if os.path.exists(f):
+            os.unlink(f)
+
+
+def t_proxy_lifetime(k):
+    """The proxy ends with GDB (even killed outright) and with QEMU; `klayout threads` without
+    task threads says how to get them."""
+    def proxies(port):
+        return subprocess.run(["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port],
+                              stdout=subprocess.PIPE, text=True).stdout.split()
+
+    def gone(port, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while proxies(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return not proxies(port)
+
+    def gdb_args(port):
+        return [GDB, "-batch", "-nx", "-ex", "source " + LOADER, k, "-ex",
+                "klayout connect %d" % port, "-ex", "info threads", "-ex",
+                "python import time; time.sleep(60)"]
+
+    port = free_port()
+    args = gdb_args(port)
+    with kqemu.Qemu(k, MEM, gdb=port):
+        with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL) as p:
+            deadline = time.monotonic() + 30
+            while not proxies(port) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            started = bool(proxies(port))
+            time.sleep(0.5)
+            p.kill()
+            p.communicate()
+        R.ok("proxy: started by GDB, ends when GDB is killed outright",
+             started and gone(port), "still running: %s" % proxies(port))
+    port = free_port()
+    args = gdb_args(port)
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL) as p:
+            try:
+                deadline = time.monotonic() + 30
+                while not proxies(port) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                started = bool(proxies(port))
+                os.killpg(q.proc.pid, signal.SIGKILL)   # QEMU dies under GDB: the proxy follows
+                q.proc.wait()
+                R.ok("proxy: ends when QEMU goes away", started and gone(port),
+                     "started %s, still running: %s" % (started, proxies(port)))
+            finally:
+                p.kill()
+                p.communicate()
+    s = gdb(k, ["klayout threads"], core=os.path.join(OUT, "default", "dump.elf"))
+    R.ok("klayout threads on QEMU's own dump: the hart only, and how to get task threads",
+         "no task threads: open a core from `inspector gdbcore`" in s.out("klayout threads"),
+         s.out("klayout threads"))
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -634,10 +1012,16 @@ def main():
             ("corrupted", lambda: t_corrupted(k, dump)),
             ("debug", lambda: t_debug(k)),
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
+            ("threads-cores", t_thread_cores),
+            ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
+            ("threads-proxy-lifetime", lambda: t_proxy_lifetime(k)),
+            ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
+                                      t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
         for name, fn in scenarios:
             if a.only in name:
-                if name in ("core", "wrong-elf", "no-elf", "corrupted") and not os.path.exists(dump):
+                if name in ("core", "wrong-elf", "no-elf", "corrupted", "threads-gdbcore-errors",
+                            "threads-proxy-lifetime") and not os.path.exists(dump):
                     t_after_boot(k, dump)
                 fn()
     except KeyboardInterrupt:
