@@ -20,12 +20,13 @@ SCHEMADIR  ?= $(DATADIR)/klayout
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 INSTALL    ?= install
 
-GDB_PY     := $(sort $(wildcard gdb-scripts/klayout/*.py) gdb-scripts/klayout/constants.py)
+GDB_PY     := $(sort $(wildcard gdb-scripts/klayout/*.py) gdb-scripts/klayout/constants.py \
+                gdb-scripts/klayout/offsets.py)
 DOC_FILES  := README.md $(wildcard docs/*.md)
 MAN_PAGES  := man/inspector.1 man/klayout-gdb.7
 
 .PHONY: install uninstall test-install
-install: $(H)/inspector $(H)/libklayout.so gdb-scripts/klayout/constants.py
+install: $(H)/inspector $(H)/libklayout.so gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(GDBDIR)/klayout $(DESTDIR)$(SCHEMADIR) $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(BASHCOMPDIR)
@@ -33,6 +34,7 @@ install: $(H)/inspector $(H)/libklayout.so gdb-scripts/klayout/constants.py
 	$(INSTALL) -m 644 man/inspector.1 $(DESTDIR)$(MANDIR)/man1/inspector.1
 	$(INSTALL) -m 644 man/klayout-gdb.7 $(DESTDIR)$(MANDIR)/man7/klayout-gdb.7
 	$(INSTALL) -m 644 gdb-scripts/layout.gdb $(DESTDIR)$(GDBDIR)/layout.gdb
+	$(INSTALL) -m 755 gdb-scripts/kthreads.py $(DESTDIR)$(GDBDIR)/kthreads.py
 	$(INSTALL) -m 644 $(GDB_PY) $(DESTDIR)$(GDBDIR)/klayout/
 	@# The engine GDB calls, and where it went (gdb-scripts/klayout/libpath.py looks it up).
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR)/klayout

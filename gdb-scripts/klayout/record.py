@@ -22,6 +22,19 @@ def task_name(raw):
         C.LR_NAME_LEN, b"\0")).decode()
 
 
+def invariant_id(inv):
+    """The stable id of an invariant ("stack.lo-excluded"), "unknown" past the table."""
+    return C.INVARIANTS[inv][1] if 0 <= inv < len(C.INVARIANTS) else "unknown"
+
+
+class Violation:
+    """One lr_violation the kernel recorded: which invariant, whose (0 = the kernel)."""
+
+    def __init__(self, v):
+        self.invariant = int(v["invariant"])
+        self.owner = int(v["owner"])
+
+
 class Task:
     """One lr_task entry, as Python numbers."""
 
@@ -40,7 +53,8 @@ class Task:
 
 
 class Record:
-    """What `klayout bt` needs of the record: the kernel stack, who is on the hart, the tasks."""
+    """What `klayout bt` and `klayout threads` need of the record: the kernel stack, who is on
+    the hart, the tasks, whose violations the kernel recorded."""
 
     def __init__(self, raw, rtype):
         v = gdb.Value(raw, rtype)
@@ -49,6 +63,9 @@ class Record:
         self.current = int(v["current"])
         self.tasks = [Task(i, v["tasks"][i])
                       for i in range(min(int(v["task_count"]), C.LR_MAX_TASKS))]
+        self.violations = [Violation(v["violations"][i])
+                           for i in range(min(int(v["violation_count"]), int(v["violation_max"]),
+                                              C.LR_MAX_VIOLATIONS))]
 
     def task(self, spec):
         """A task by id ("3") or name ("gamma"), or a GdbError listing the tasks."""

@@ -425,7 +425,7 @@ t inspector check --m
     r = run(["bash", "-c", script], outside)
     lines = r.stdout.splitlines() + ["", "", ""]
     R.ok("bash completion: the commands", lines[0].split() == ["check", "diagram", "stacks", "record",
-                                                               "sections"], r.stdout + r.stderr)
+                                                               "sections", "gdbcore"], r.stdout + r.stderr)
     R.ok("bash completion: diagram --format gives text svg html", lines[1].split() == ["text", "svg", "html"],
          r.stdout)
     R.ok("bash completion: check --m gives --min-headroom=", lines[2].split() == ["--min-headroom="],
