@@ -46,6 +46,9 @@ static struct session *session_open(const struct options *o)
 	/* Without a trusted header the task table is noise: measure nothing. */
 	if (s->header_ok)
 		s->nstacks = stacks_measure(&s->d, &s->r, s->stacks);
+	/* Every byte diagram, stacks and record show has been read: from the file as opened? */
+	if (dump_unchanged(&s->d) != 0)
+		goto fail;
 	return s;
 fail:
 	session_close(s);
@@ -71,6 +74,9 @@ static int check_session(const struct session *s, struct report *rep, const stru
 		.stacks = s->stacks, .nstacks = s->nstacks, .rep = rep,
 	};
 	check_run(&ctx);
+	/* A file rewritten under the checks gives verdicts on no file at all. */
+	if (dump_unchanged(&s->d) != 0)
+		return EXIT_UNUSABLE;
 	struct check_view view = {
 		.dump_path = o->file, .d = &s->d, .r = &s->r, .stacks = s->stacks,
 		.nstacks = s->nstacks, .rep = rep, .verbose = o->verbose,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include "layout_record.h"
 
@@ -58,11 +59,21 @@ struct dump {
 	size_t nharts;         /* NT_PRSTATUS notes read (ELF cores only) */
 	uint64_t hart_sp[DUMP_MAX_HARTS];
 	uint64_t hart_pc[DUMP_MAX_HARTS];
+	struct stat opened;    /* the file as it was opened: dump_unchanged() compares */
+	char changed_msg[320]; /* what SIGBUS on the mapping prints: the file shrank */
 };
+
+/*
+ * Opens an input read-only without blocking (a FIFO given as a file must not hang) and refuses
+ * anything but a regular file, before a byte is read: 0, or -1 after a message.
+ */
+int input_open(const char *path, int *fd, struct stat *st);
 
 /* Opens and classifies path (ELF core or raw RAM image at raw_base). 0, or -1 after a message. */
 int dump_open(struct dump *d, const char *path, uint64_t raw_base);
 void dump_close(struct dump *d);
+/* 0 when the file still has the size and mtime it had when opened, else -1 after a message. */
+int dump_unchanged(const struct dump *d);
 /* The only way to read the dump: [addr, addr + len) as a pointer, or NULL if not all present. */
 const uint8_t *dump_phys(const struct dump *d, uint64_t addr, uint64_t len);
 /* The little-endian word at addr; 0 or -1 when not in the dump. */
@@ -75,11 +86,16 @@ const char *dump_format_name(const struct dump *d);
 struct kelf {
 	const char *path;
 	int fd;
+	uint8_t *bytes;        /* the whole file, read once: a kernel ELF is small */
+	size_t size;
 	Elf *elf;
 	size_t shstrndx;
 };
 
+/* Reads and validates the kernel ELF: 0, or -1 after a message naming what is wrong. */
 int kelf_open(struct kelf *k, const char *path);
+/* The header checks of kelf_open on bytes in memory (also the fuzz target's entry). */
+int kelf_validate(const char *path, const uint8_t *bytes, size_t size);
 void kelf_close(struct kelf *k);
 /* Section by name with its header, or NULL. */
 Elf_Scn *kelf_section(const struct kelf *k, const char *name, GElf_Shdr *shdr);
