@@ -141,7 +141,7 @@ test-reader: host | deps
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-boot test-gate test-reader test-gdb
+test: test-unit test-inspector test-fuzz test-boot test-gate test-reader test-gdb
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench
@@ -154,3 +154,4 @@ clean:
 	rm -rf build gdb-scripts/klayout/constants.py
 
 -include inspector/tests.mk
+-include tests/fuzz/fuzz.mk

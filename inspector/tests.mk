@@ -64,15 +64,7 @@ test-inspector-freestanding: | deps
 	  echo "lib/diagram.c: freestanding, no external calls"; \
 	else echo "lib/diagram.c: $(KCC) not found, freestanding check skipped"; fi
 
-# libFuzzer on the parser and checks, in-process (clang only): FUZZ_SECONDS=N, default 60.
-# Seeds: the record alone as a raw slice and as a small ELF core (test_inspector_mkdump).
+# libFuzzer on the dump reader: now one of the targets of tests/fuzz/fuzz.mk (`make fuzz`).
 FUZZ_SECONDS ?= 60
-INSPECTOR_LIB_SRCS := $(filter-out inspector/main.c,$(wildcard inspector/*.c)) lib/crc32.c lib/diagram.c
-$(H)/fuzz_dump: tests/inspector/fuzz_dump.c $(INSPECTOR_LIB_SRCS) | deps
-	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Iinspector -fsanitize=fuzzer,address,undefined \
-	  -o $@ $^ $(ELF_LIBS)
-
-test-inspector-libfuzzer: $(H)/fuzz_dump $(H)/test_inspector_mkdump
-	@$(H)/test_inspector_mkdump $(INSPECTOR_GOLDEN_DIR)
-	$(H)/fuzz_dump -max_total_time=$(FUZZ_SECONDS) -max_len=16384 $(INSPECTOR_GOLDEN_DIR)/corpus
+test-inspector-libfuzzer:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=dump FUZZ_TIME=$(FUZZ_SECONDS)
