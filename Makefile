@@ -141,7 +141,7 @@ test-reader: host | deps
 test-large: host | deps
 	$(PYTHON) tests/gate/test_gate.py --large
 
-test: test-unit test-inspector test-fuzz test-boot test-gate test-reader test-gdb
+test: test-unit test-inspector test-fuzz test-malformed test-boot test-gate test-reader test-gdb
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench
@@ -155,3 +155,4 @@ clean:
 
 -include inspector/tests.mk
 -include tests/fuzz/fuzz.mk
+-include tests/malformed/malformed.mk

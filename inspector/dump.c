@@ -103,6 +103,9 @@ static int dump_check_ehdr(const struct dump *d)
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
 		return fail(d->path, "e_phentsize %u, not %zu: program headers unreadable",
 			    (unsigned)eh.e_phentsize, sizeof(Elf64_Phdr));
+	if (eh.e_phnum != PN_XNUM && !within(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), d->map_size))
+		return fail(d->path, "truncated program header table at offset 0x%lx (file has 0x%zx bytes)",
+			    (unsigned long)eh.e_phoff, d->map_size);
 	return 0;
 }
 
