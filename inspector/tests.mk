@@ -7,7 +7,7 @@
 #   make test-inspector-valgrind         the unit tests' inspector runs under valgrind
 #   make test-inspector-fuzz             random corruption of dumps (FUZZ_RUNS=N, default 300)
 
-INSPECTOR_TESTS   := checks errors diagram
+INSPECTOR_TESTS   := checks errors diagram bounds
 INSPECTOR_TEST_BINS := $(addprefix $(H)/test_inspector_,$(INSPECTOR_TESTS))
 INSPECTOR_FIXTURE := tests/unit/test_inspector_fixture.c tests/unit/test_inspector_fixture_elf.c
 INSPECTOR_TEST_CFLAGS = $(HOSTCFLAGS) -Itests/unit -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -22,6 +22,7 @@ test-inspector: test-inspector-unit test-inspector-golden test-inspector-freesta
 $(H)/test_inspector_diagram: tests/unit/test_inspector_diagram.c lib/diagram.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(H)/test_inspector_checks: tests/unit/test_inspector_checks.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(H)/test_inspector_errors: tests/unit/test_inspector_errors.c lib/crc32.c $(INSPECTOR_FIXTURE)
+$(H)/test_inspector_bounds: tests/unit/test_inspector_bounds.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(H)/test_inspector_fuzz: tests/unit/test_inspector_fuzz.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(INSPECTOR_TEST_BINS) $(H)/test_inspector_fuzz: tests/unit/test_inspector_fixture.h | deps
 	@mkdir -p $(@D)
