@@ -156,3 +156,4 @@ clean:
 -include inspector/tests.mk
 -include tests/fuzz/fuzz.mk
 -include tests/malformed/malformed.mk
+-include tests/mutate/mutate.mk

@@ -3,6 +3,8 @@
 # Called by `make deps` (and `make deps-bench`); every target that needs a package depends on it.
 set -eu
 pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libcmocka-dev pkg-config python3-pyelftools gdb-multiarch"
+# clang with libFuzzer and its sanitizers: make fuzz, make test-fuzz (tests/fuzz/fuzz.mk).
+pkgs="$pkgs clang libclang-rt-14-dev"
 [ "${1:-}" = bench ] && pkgs="$pkgs python3-drgn hyperfine time"
 missing=""
 for p in $pkgs; do

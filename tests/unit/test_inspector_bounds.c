@@ -230,6 +230,9 @@ static void violation_max_bounds_what_is_kept(void **state)
 	if (!strstr(out, "10 violations seen, 4 kept in the record, 6 dropped"))
 		fail_msg("kept count:\n%s", out);
 	assert_int_equal(fx_count_lines(out, "stack.refused: kernel"), 4);
+	assert_int_equal(run_check(&f, RAW, "--format json"), 1);
+	if (!strstr(out, "\"kernel_violations\": {\"seen\": 10, \"kept\": 4, \"dropped\": 6}"))
+		fail_msg("JSON counts:\n%s", out);
 	fx_free(&f);
 	fx_init(&f);
 	one_dropped(&f);
