@@ -20,7 +20,7 @@
 
 static char out[65536];
 
-enum dump_kind { RAW, CORE, CORE_VADDR, RAW_CUT_IN_STACK };
+enum dump_kind { RAW, CORE, CORE_VADDR, RAW_CUT_IN_STACK, RAW_CUT_7, RAW_CUT_8 };
 
 struct bound {
 	const char *name;
@@ -159,6 +159,10 @@ static const struct bound bounds[] = {
 	{ "raw dump ending inside a stack", nothing, RAW_CUT_IN_STACK, "", 1, "layout.ram: record", NULL },
 	{ "raw dump ending inside a stack: its lo word", nothing, RAW_CUT_IN_STACK, "", 1,
 	  "stack.lo-excluded: kernel stack: at 0x00000000803fc000: expected the sentinel, found not in the dump", NULL },
+	{ "raw dump ending one byte short of a lo word", nothing, RAW_CUT_7, "", 1,
+	  "stack.lo-excluded: kernel stack: at 0x00000000803fc000: expected the sentinel, found not in the dump", NULL },
+	{ "raw dump ending right after a lo word", nothing, RAW_CUT_8, "", 1, "layout.ram: record",
+	  "stack.lo-excluded: kernel stack" },
 };
 
 /* The core's RAM segment (the third program header) read at another virtual address. */
@@ -178,12 +182,14 @@ static int move_vaddr(const char *path)
 static int run_check(struct fixture *f, enum dump_kind kind, const char *args)
 {
 	char dump[160], kelf[160], extra[400];
-	snprintf(dump, sizeof dump, "%s", fx_file(f, kind == RAW || kind == RAW_CUT_IN_STACK ? "dump.bin" : "dump.core"));
+	snprintf(dump, sizeof dump, "%s", fx_file(f, kind == CORE || kind == CORE_VADDR ? "dump.core" : "dump.bin"));
 	snprintf(kelf, sizeof kelf, "%s", fx_file(f, "kernel.elf"));
 	if (kind == RAW)
 		assert_int_equal(fx_write_raw(f, dump, 0), 0);
-	else if (kind == RAW_CUT_IN_STACK) /* ends 8 bytes into the kernel stack: its lo word, no more */
+	else if (kind == RAW_CUT_IN_STACK) /* ends inside the kernel stack's lo word */
 		assert_int_equal(fx_write_raw(f, dump, FX_KSTACK_LO + 4 - RAM_BASE), 0);
+	else if (kind == RAW_CUT_7 || kind == RAW_CUT_8) /* one byte short of the lo word, or all of it */
+		assert_int_equal(fx_write_raw(f, dump, FX_KSTACK_LO + (kind == RAW_CUT_7 ? 7 : 8) - RAM_BASE), 0);
 	else
 		assert_int_equal(fx_write_core(f, dump), 0);
 	if (kind == CORE_VADDR)
