@@ -13,11 +13,12 @@ FUZZ_TARGETS ?= dump kelf config fdt
 FUZZ_TIME    ?= 60
 FUZZ_SMOKE   ?= 3
 FUZZ_CC      ?= clang
-# The directories of the inspector's sources (inspector/, or engine/ once the library moves).
-FUZZ_INC     := -Iinclude -Ikernel -Itools $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(INSPECTOR_SRCS)))))
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(FUZZ_INC) \
+# The inspector's sources and their directories, wherever they live (inspector/, engine/).
+FUZZ_ALL_SRCS = $(sort $(INSPECTOR_SRCS) $(ENGINE_SRCS))
+FUZZ_INC     = -Iinclude -Ikernel -Itools $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(FUZZ_ALL_SRCS)))))
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -O1 -g $(FUZZ_INC) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRCS = $(filter-out %/main.c,$(INSPECTOR_SRCS))
+FUZZ_LIB_SRCS = $(filter-out %/main.c,$(FUZZ_ALL_SRCS))
 FUZZ_BINS    := $(addprefix $(H)/fuzz/fuzz_,$(FUZZ_TARGETS))
 
 .PHONY: fuzz test-fuzz

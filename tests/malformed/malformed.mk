@@ -2,11 +2,12 @@
 # `make test`): broken dumps, kernel ELFs, configs and command lines made from a real boot,
 # run on build/inspector and build/inspector-asan; and `make check` under SIGINT/SIGTERM/SIGKILL.
 
-MALFORMED_INC := $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(INSPECTOR_SRCS)))))
+MALFORMED_SRCS = $(filter-out %/main.c,$(sort $(INSPECTOR_SRCS) $(ENGINE_SRCS)))
+MALFORMED_INC  = -Ikernel $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(MALFORMED_SRCS)))))
 
 .PHONY: test-malformed
 
-$(H)/malformed/malformed_shrink: tests/malformed/shrink.c $(filter-out %/main.c,$(INSPECTOR_SRCS)) | deps
+$(H)/malformed/malformed_shrink: tests/malformed/shrink.c $(MALFORMED_SRCS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(HOSTCFLAGS) $(MALFORMED_INC) $(ELF_CFLAGS) -o $@ $(filter %.c,$^) $(ELF_LIBS)
 
