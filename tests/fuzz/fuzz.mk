@@ -42,13 +42,16 @@ fuzz: $(FUZZ_BINS)
 	  grep -E '^stat::(number_of_executed_units|new_units_added)|cov: ' $(H)/fuzz/$$t.log | tail -3; \
 	done
 
-# The seeds as a regression test, then a short run with nothing kept.
+# The seeds as a regression test, then a short run. libFuzzer writes new inputs into its first
+# corpus directory: a scratch one, emptied after, so the seeds in git never grow.
 test-fuzz: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
 	  $(H)/fuzz/fuzz_$$t -runs=0 tests/fuzz/corpus/$$t > $(H)/fuzz/$$t-seeds.log 2>&1 \
 	    || { tail -30 $(H)/fuzz/$$t-seeds.log; echo "fuzz $$t: a seed fails"; exit 1; }; \
-	  $(H)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SMOKE) -max_len=65536 \
-	    -artifact_prefix=$(H)/fuzz/$$t- tests/fuzz/corpus/$$t > $(H)/fuzz/$$t-smoke.log 2>&1 \
+	  rm -rf $(H)/fuzz/$$t-smoke && mkdir -p $(H)/fuzz/$$t-smoke; \
+	  $(H)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SMOKE) -max_len=65536 -artifact_prefix=$(H)/fuzz/$$t- \
+	    $(H)/fuzz/$$t-smoke tests/fuzz/corpus/$$t > $(H)/fuzz/$$t-smoke.log 2>&1 \
 	    || { tail -30 $(H)/fuzz/$$t-smoke.log; echo "fuzz $$t: crash, input in $(H)/fuzz/"; exit 1; }; \
+	  rm -rf $(H)/fuzz/$$t-smoke; \
 	  echo "fuzz $$t: seeds pass, $(FUZZ_SMOKE) s smoke run clean"; \
 	done
