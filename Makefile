@@ -234,7 +234,7 @@ test-docs: host | deps
 docs: host | deps
 	$(PYTHON) tools/docsamples.py
 
-test: test-unit test-inspector test-cases test-boot test-gate test-reader test-gdb test-docs test-install
+test: test-unit test-inspector test-cases test-fuzz test-malformed test-boot test-gate test-reader test-gdb test-docs test-install
 
 # ---- benchmarks (not tests: a slow machine fails nothing here) ------------------------------------
 bench: host | deps-bench
@@ -247,10 +247,13 @@ bench-gate: host | deps-bench
 FORCE:
 # Only this build's dependency files: build/ex/* holds every test's kernel, and reading all of
 # them would cost every make (the gate included) a tenth of a second.
--include $(wildcard $(H)/*.d) $(shell find $(K)/obj -name '*.d' 2>/dev/null)
+-include $(wildcard $(H)/*.d $(H)/host/*/*.d) $(shell find $(K)/obj -name '*.d' 2>/dev/null)
 
 clean:
 	rm -rf build gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
 
 -include inspector/tests.mk
 -include install.mk
+-include tests/fuzz/fuzz.mk
+-include tests/malformed/malformed.mk
+-include tests/mutate/mutate.mk

@@ -52,6 +52,41 @@ int check_record(struct check_ctx *c)
 	return 0;
 }
 
+/*
+ * The fields that size the record's tables and say what it holds: a version's tables have one
+ * size (record.size), and flag bits this reader does not know mean a newer kernel
+ * (record.version). Counts past a table are clamped by every reader, so they are reported here.
+ */
+static void check_record_shape(struct check_ctx *c)
+{
+	const struct layout_record *r = c->r;
+	char e[48], f[48];
+	const struct {
+		const char *name;
+		uint64_t at;
+		uint32_t have, want;
+	} sizes[] = {
+		{ "task_max", FIELD_ADDR(task_max), r->task_max, LR_MAX_TASKS },
+		{ "violation_max", FIELD_ADDR(violation_max), r->violation_max, LR_MAX_VIOLATIONS },
+	};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		if (sizes[i].have != sizes[i].want) {
+			snprintf(e, sizeof e, "%s %u", sizes[i].name, sizes[i].want);
+			snprintf(f, sizeof f, "%s %u", sizes[i].name, sizes[i].have);
+			report_fail(c->rep, LR_INV_RECORD_SIZE, SOURCE_INSPECTOR, "record", sizes[i].at, e, f);
+		}
+	if (r->build_id_size > LR_BUILD_ID_MAX) {
+		snprintf(e, sizeof e, "build_id_size <= %u", LR_BUILD_ID_MAX);
+		snprintf(f, sizeof f, "build_id_size %u", r->build_id_size);
+		report_fail(c->rep, LR_INV_RECORD_SIZE, SOURCE_INSPECTOR, "record", FIELD_ADDR(build_id_size), e, f);
+	}
+	if (r->flags & ~(uint32_t)(LR_FLAG_READY | LR_FLAG_HALTED)) {
+		snprintf(e, sizeof e, "flags within 0x%x", LR_FLAG_READY | LR_FLAG_HALTED);
+		snprintf(f, sizeof f, "flags 0x%x", r->flags);
+		report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_INSPECTOR, "record", FIELD_ADDR(flags), e, f);
+	}
+}
+
 /* The region a kernel-recorded violation names: its owner, by task id. */
 static void kernel_owner(char *buf, size_t len, const struct layout_record *r, uint32_t owner)
 {
@@ -103,6 +138,7 @@ void check_run(struct check_ctx *c)
 				report_skip(c->rep, i, "the record header is not trusted");
 		return;
 	}
+	check_record_shape(c);
 	check_layout(c);
 	check_image(c);
 	check_stacks(c);

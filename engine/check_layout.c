@@ -85,6 +85,13 @@ static void check_order(struct check_ctx *c)
 		report_fail(c->rep, LR_INV_LAYOUT_ORDER, SOURCE_INSPECTOR, "record",
 			    RECORD_ADDR + offsetof(struct layout_record, task_count), e, f);
 	}
+	/* The device tree is dead after boot and may lie under a stack, but it was in RAM. */
+	const struct lr_range dtb = c->r->dtb, ram = c->r->ram;
+	if (dtb.hi < dtb.lo || dtb.lo < ram.lo || dtb.hi > ram.hi) {
+		snprintf(e, sizeof e, "inside RAM %s", range_str(f, sizeof f, ram));
+		report_fail(c->rep, LR_INV_LAYOUT_ORDER, SOURCE_INSPECTOR, "dtb", dtb.lo, e,
+			    range_str(f, sizeof f, dtb));
+	}
 	for (size_t i = 0; i < n; i++)
 		check_region(c, &regions[i], i ? &regions[i - 1] : NULL);
 	report_pass(c->rep, LR_INV_LAYOUT_ORDER);

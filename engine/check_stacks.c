@@ -79,6 +79,61 @@ static void check_sp(struct check_ctx *c, const struct stack_info *s)
 	}
 }
 
+/*
+ * A saved sp points at the frame swtch.S pushed (or task_create's initial one): CTX_SIZE bytes
+ * that must lie inside the stack, below hi. The kernel's sp is such a frame only while a task
+ * is on the hart; at halt it is the kernel's own.
+ */
+static void check_frame(struct check_ctx *c, const struct stack_info *s)
+{
+	char e[VIOLATION_TEXT], f[24];
+	if ((s->id == 0 && c->r->current == 0) || !saved_sp_meaningful(c, s) ||
+	    !sp_inside(s->saved_sp, s->range))
+		return;
+	if (s->range.hi - s->saved_sp < CTX_SIZE) {
+		snprintf(e, sizeof e, "a %u-byte context frame above sp, sp <= 0x%" PRIx64, CTX_SIZE,
+			 s->range.hi - CTX_SIZE);
+		report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, s->owner, s->saved_sp, e,
+			    hex64(f, s->saved_sp));
+	}
+}
+
+/*
+ * The tasks' states against `current` and their switch counts: the one on the hart is RUNNING,
+ * no other is, and a task is NEW exactly until its first switch. These fields say whose sp is
+ * live, so stack.sp reports them. Mid-update (odd generation) they may disagree by design.
+ */
+static void check_states(struct check_ctx *c)
+{
+	const struct layout_record *r = c->r;
+	char e[VIOLATION_TEXT], f[VIOLATION_TEXT], region[48], name[LR_NAME_LEN + 1];
+	uint32_t n = record_task_count(r);
+	if (r->generation & 1)
+		return;
+	if (r->current > n) {
+		snprintf(e, sizeof e, "current 0 (the kernel) or a task id <= %u", n);
+		snprintf(f, sizeof f, "current %u", r->current);
+		report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, "record",
+			    RECORD_ADDR + offsetof(struct layout_record, current), e, f);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lr_task *t = &r->tasks[i];
+		int on_hart = r->current != 0 && t->id == r->current;
+		snprintf(region, sizeof region, "task %u '%s'", t->id, task_name(name, t));
+		if (on_hart != (t->state == LR_TASK_RUNNING)) {
+			snprintf(e, sizeof e, "%s with current %u", on_hart ? "running" : "not running",
+				 r->current);
+			snprintf(f, sizeof f, "state %u", t->state);
+			report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, region, t->saved_sp, e, f);
+		}
+		if ((t->state == LR_TASK_NEW) != (t->switches == 0)) {
+			snprintf(e, sizeof e, "state new exactly while switches is 0");
+			snprintf(f, sizeof f, "state %u after %u switches", t->state, t->switches);
+			report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, region, t->saved_sp, e, f);
+		}
+	}
+}
+
 static void check_headroom(struct check_ctx *c, const struct stack_info *s)
 {
 	char e[32], f[64];
@@ -109,11 +164,17 @@ void check_stacks(struct check_ctx *c)
 		report_fail_hex(c->rep, LR_INV_STACK_LO_EXCLUDED, "record",
 				RECORD_ADDR + offsetof(struct layout_record, sentinel), LR_SENTINEL,
 				c->r->sentinel);
+	/* The paint is what the overflow and headroom measures compare against. */
+	if (c->r->paint != LR_PAINT)
+		report_fail_hex(c->rep, LR_INV_STACK_OVERFLOW, "record",
+				RECORD_ADDR + offsetof(struct layout_record, paint), LR_PAINT, c->r->paint);
+	check_states(c);
 	for (size_t i = 0; i < c->nstacks; i++) {
 		const struct stack_info *s = &c->stacks[i];
 		check_lo_excluded(c, s);
 		check_overflow(c, s);
 		check_sp(c, s);
+		check_frame(c, s);
 		if (c->min_headroom >= 0)
 			check_headroom(c, s);
 	}

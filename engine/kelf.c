@@ -1,36 +1,115 @@
 /*
  * kelf.c: the kernel ELF as --elf and `inspector sections` read it: sections by name, the
- * linker script's region symbols, the GNU build ID. libelf maps the file (ELF_C_READ_MMAP) and
- * checks every section's bounds against it before handing out bytes.
+ * linker script's region symbols, the GNU build ID. The file is read whole into memory (a
+ * kernel is a few hundred KiB; a file rewritten meanwhile cannot fault us) and its headers are
+ * validated before libelf sees them, so a truncated or corrupt ELF is an unusable input (exit
+ * 2), never a mismatch the checks would blame on the kernel.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <libelf.h>
 #include "klayout.h"
 
+#define KELF_MAX_SIZE (256u << 20) /* far above any kernel; a bound on what is read */
+
+/* [off, off + len) inside [0, size) without overflowing. */
+static int inside(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+int kelf_validate(const char *path, const uint8_t *bytes, size_t size)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh;
+	if (size < SELFMAG || memcmp(bytes, ELFMAG, SELFMAG) != 0)
+		return fail(path, "not an ELF file");
+	if (size < sizeof eh)
+		return fail(path, "truncated ELF header (%zu bytes, not %zu)", size, sizeof eh);
+	memcpy(&eh, bytes, sizeof eh);
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return fail(path, "not a 64-bit ELF file (EI_CLASS %u)", (unsigned)eh.e_ident[EI_CLASS]);
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return fail(path, "not a little-endian ELF file (EI_DATA %u)", (unsigned)eh.e_ident[EI_DATA]);
+	if (eh.e_machine != EM_RISCV)
+		return fail(path, "not a RISC-V ELF file (e_machine %u, not %u)", (unsigned)eh.e_machine,
+			    (unsigned)EM_RISCV);
+	if (eh.e_type != ET_EXEC)
+		return fail(path, "not an executable (e_type %u): the kernel ELF is needed",
+			    (unsigned)eh.e_type);
+	if (eh.e_phnum && eh.e_phentsize != sizeof(Elf64_Phdr))
+		return fail(path, "e_phentsize %u, not %zu", (unsigned)eh.e_phentsize, sizeof(Elf64_Phdr));
+	if (eh.e_phnum && !inside(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
+		return fail(path, "truncated program header table at offset 0x%lx (file has 0x%zx bytes)",
+			    (unsigned long)eh.e_phoff, size);
+	if (eh.e_shoff == 0 || eh.e_shnum == 0)
+		return fail(path, "no section headers (a stripped or extended-numbering ELF)");
+	if (eh.e_shentsize != sizeof(Elf64_Shdr))
+		return fail(path, "e_shentsize %u, not %zu", (unsigned)eh.e_shentsize, sizeof(Elf64_Shdr));
+	if (!inside(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof sh, size))
+		return fail(path, "truncated section header table at offset 0x%lx (file has 0x%zx bytes)",
+			    (unsigned long)eh.e_shoff, size);
+	if (eh.e_shstrndx == SHN_UNDEF || eh.e_shstrndx >= eh.e_shnum)
+		return fail(path, "bad e_shstrndx %u (%u sections)", (unsigned)eh.e_shstrndx,
+			    (unsigned)eh.e_shnum);
+	for (unsigned i = 1; i < eh.e_shnum; i++) {
+		memcpy(&sh, bytes + eh.e_shoff + (uint64_t)i * sizeof sh, sizeof sh);
+		if (sh.sh_type != SHT_NOBITS && !inside(sh.sh_offset, sh.sh_size, size))
+			return fail(path, "section %u at offset 0x%lx (0x%lx bytes) runs past the end of "
+				    "the file (0x%zx bytes)", i, (unsigned long)sh.sh_offset,
+				    (unsigned long)sh.sh_size, size);
+		if (i == eh.e_shstrndx && sh.sh_type != SHT_STRTAB)
+			return fail(path, "bad e_shstrndx %u: section type %u, not a string table", i,
+				    (unsigned)sh.sh_type);
+		if (sh.sh_type == SHT_SYMTAB && (sh.sh_entsize != sizeof(Elf64_Sym) ||
+						 sh.sh_link == 0 || sh.sh_link >= eh.e_shnum))
+			return fail(path, "symbol table %u: entry size %lu, string table %u", i,
+				    (unsigned long)sh.sh_entsize, (unsigned)sh.sh_link);
+	}
+	return 0;
+}
+
+/* The whole file, from an fd of a regular file of the given size. */
+static int kelf_read(struct kelf *k, size_t size)
+{
+	k->bytes = malloc(size ? size : 1);
+	if (!k->bytes)
+		return fail(k->path, "out of memory for %zu bytes", size);
+	for (size_t got = 0; got < size;) {
+		ssize_t n = pread(k->fd, k->bytes + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(k->path, "cannot read: %s", strerror(errno));
+		if (n == 0)
+			return fail(k->path, "the file shrank while being read (%zu of %zu bytes)", got, size);
+		got += (size_t)n;
+	}
+	k->size = size;
+	return 0;
+}
+
 int kelf_open(struct kelf *k, const char *path)
 {
+	struct stat st;
 	memset(k, 0, sizeof *k);
 	k->path = path;
+	k->fd = -1;
 	elf_version(EV_CURRENT);
-	k->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (k->fd < 0)
-		return fail(path, "cannot open: %s", strerror(errno));
-	k->elf = elf_begin(k->fd, ELF_C_READ_MMAP, NULL);
+	if (input_open(path, &k->fd, &st) != 0)
+		return -1;
+	if ((uint64_t)st.st_size > KELF_MAX_SIZE)
+		return fail(path, "too large for a kernel ELF (%lld bytes)", (long long)st.st_size);
+	if (kelf_read(k, (size_t)st.st_size) != 0 || kelf_validate(path, k->bytes, k->size) != 0)
+		return -1;
+	k->elf = elf_memory((char *)k->bytes, k->size);
 	if (!k->elf)
 		return fail_elf(path, "cannot read ELF");
 	if (elf_kind(k->elf) != ELF_K_ELF)
 		return fail(path, "not an ELF file");
-	if (gelf_getclass(k->elf) != ELFCLASS64)
-		return fail(path, "not a 64-bit ELF file");
-	GElf_Ehdr eh;
-	if (!gelf_getehdr(k->elf, &eh))
-		return fail_elf(path, "cannot read ELF header");
-	if (eh.e_type != ET_EXEC)
-		return fail(path, "not an executable (e_type %u): the kernel ELF is needed",
-			    (unsigned)eh.e_type);
 	if (elf_getshdrstrndx(k->elf, &k->shstrndx) != 0)
 		return fail_elf(path, "cannot read section names");
 	return 0;
@@ -42,6 +121,7 @@ void kelf_close(struct kelf *k)
 		elf_end(k->elf);
 	if (k->fd >= 0 && k->path)
 		close(k->fd);
+	free(k->bytes);
 	memset(k, 0, sizeof *k);
 }
 

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include "layout_record.h"
 #include "lr_regions.h"
@@ -37,6 +38,11 @@ const char *kl_last_error(void);
 const char *fail_last(void);
 /* The length of the well-formed UTF-8 sequence at s (1-4), 0 when s starts an ill-formed one. */
 size_t utf8_seq(const unsigned char *s);
+/*
+ * Opens an input read-only without blocking (a FIFO given as a file must not hang) and refuses
+ * anything but a regular file, before a byte is read: 0, or -1 after a message.
+ */
+int input_open(const char *path, int *fd, struct stat *st);
 /* "0x%016" PRIx64 into buf (at least 19 bytes); returns buf. */
 char *hex64(char *buf, uint64_t v);
 /* "[0x80000000, 0x80400000)" into buf; returns buf. */
@@ -109,11 +115,16 @@ int kl_read(const struct kl_session *s, uint64_t paddr, void *buf, uint64_t len)
 struct kelf {
 	const char *path;
 	int fd;
+	uint8_t *bytes;        /* the whole file, read once: a kernel ELF is small */
+	size_t size;
 	Elf *elf;
 	size_t shstrndx;
 };
 
+/* Reads and validates the kernel ELF: 0, or -1 after a message naming what is wrong. */
 int kelf_open(struct kelf *k, const char *path);
+/* The header checks of kelf_open on bytes in memory (also the fuzz target's entry). */
+int kelf_validate(const char *path, const uint8_t *bytes, size_t size);
 void kelf_close(struct kelf *k);
 /* Section by name with its header, or NULL. */
 Elf_Scn *kelf_section(const struct kelf *k, const char *name, GElf_Shdr *shdr);

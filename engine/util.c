@@ -3,6 +3,8 @@
  * Messages follow readelf: "inspector: 'FILE': what went wrong[: libelf's reason]", under the
  * program name the front end set; the last one is kept for front ends without a stderr (GDB).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <string.h>
@@ -121,4 +123,25 @@ const char *invariant_id(unsigned inv)
 const char *invariant_text(unsigned inv)
 {
 	return inv < LR_INV_COUNT ? inv_texts[inv] : "an invariant this reader does not know";
+}
+
+/* What a path is when it is not a regular file, for the one-line refusal. */
+static const char *file_kind(mode_t mode)
+{
+	return S_ISFIFO(mode) ? "a FIFO or pipe" : S_ISDIR(mode) ? "a directory" :
+	       S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device" :
+	       S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+int input_open(const char *path, int *fd, struct stat *st)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; nothing is read before S_ISREG. */
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (*fd < 0)
+		return fail(path, "cannot open: %s", strerror(errno));
+	if (fstat(*fd, st) != 0)
+		return fail(path, "cannot stat: %s", strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return fail(path, "%s: only regular files are read", file_kind(st->st_mode));
+	return 0;
 }

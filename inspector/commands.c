@@ -57,6 +57,9 @@ static struct session *session_open(const struct options *o)
 		goto fail;
 	if (o->elf && kl_open_elf(s->kl, o->elf) != 0)
 		goto fail;
+	/* Every byte diagram, stacks and record show has been read: from the file as opened? */
+	if (dump_unchanged(&s->d) != 0)
+		goto fail;
 	return s;
 fail:
 	session_close(s);

@@ -1,10 +1,16 @@
 /*
  * dump.c: opens a memory dump, tells an ELF core (QEMU dump-guest-memory) from a raw RAM image
  * (QEMU pmemsave) by its content, and translates physical addresses into the mapping. The file
- * is mapped, never read whole: a 4 GiB dump costs only the pages the checks touch.
+ * is mapped, never read whole: a 4 GiB dump costs only the pages the checks touch. A file cut
+ * short while mapped raises SIGBUS on the next page touched past its new end: dump_sigbus()
+ * turns that into the usual one-line message and exit 2. Every header that would make two
+ * readers see different memory (overlapping PT_LOADs, an entry size libelf would misread, a
+ * foreign machine) is refused here, so the checks only ever see memory read correctly.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -35,6 +41,13 @@ static int dump_add_segment(struct dump *d, uint64_t paddr, uint64_t size, const
 	if (size && paddr + size - 1 < paddr)
 		return fail(d->path, "segment at physical 0x%lx wraps around the address space",
 			    (unsigned long)paddr);
+	/* Two segments for one address: which one holds the truth? Neither can be trusted. */
+	for (size_t i = 0; size && i < d->nseg; i++) {
+		const struct dump_segment *s = &d->seg[i];
+		if (s->size && paddr <= s->paddr + (s->size - 1) && s->paddr <= paddr + (size - 1))
+			return fail(d->path, "ambiguous dump: PT_LOADs at physical 0x%lx and 0x%lx overlap",
+				    (unsigned long)s->paddr, (unsigned long)paddr);
+	}
 	d->seg[d->nseg++] = (struct dump_segment){ .paddr = paddr, .size = size, .bytes = bytes };
 	return 0;
 }
@@ -74,12 +87,35 @@ static int dump_read_notes(struct dump *d, const GElf_Phdr *ph)
 	return 0;
 }
 
+/* The ELF header fields libelf trusts blindly: refused before libelf sees the file. */
+static int dump_check_ehdr(const struct dump *d)
+{
+	Elf64_Ehdr eh;
+	const unsigned char *id = d->map;
+	if (d->map_size < sizeof eh || id[EI_CLASS] != ELFCLASS64 || id[EI_DATA] != ELFDATA2LSB)
+		return fail(d->path, "not a 64-bit little-endian ELF core (truncated or corrupt ELF header)");
+	memcpy(&eh, d->map, sizeof eh);
+	if (eh.e_type != ET_CORE)
+		return fail(d->path, "ELF file is not a core dump (e_type %u)", (unsigned)eh.e_type);
+	if (eh.e_machine != EM_RISCV)
+		return fail(d->path, "not a RISC-V core (e_machine %u, not %u)", (unsigned)eh.e_machine,
+			    (unsigned)EM_RISCV);
+	if (eh.e_phnum == 0)
+		return fail(d->path, "ELF core without program headers");
+	/* libelf reads sizeof(Elf64_Phdr) per entry whatever e_phentsize says. */
+	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+		return fail(d->path, "e_phentsize %u, not %zu: program headers unreadable",
+			    (unsigned)eh.e_phentsize, sizeof(Elf64_Phdr));
+	if (eh.e_phnum != PN_XNUM && !within(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), d->map_size))
+		return fail(d->path, "truncated program header table at offset 0x%lx (file has 0x%zx bytes)",
+			    (unsigned long)eh.e_phoff, d->map_size);
+	return 0;
+}
+
 static int dump_open_core(struct dump *d)
 {
-	const unsigned char *id = d->map;
-	/* Refuse what libelf would convert in place or what this reader cannot mean to read. */
-	if (d->map_size < sizeof(Elf64_Ehdr) || id[EI_CLASS] != ELFCLASS64 || id[EI_DATA] != ELFDATA2LSB)
-		return fail(d->path, "not a 64-bit little-endian ELF core (truncated or corrupt ELF header)");
+	if (dump_check_ehdr(d) != 0)
+		return -1;
 	elf_version(EV_CURRENT);
 	d->elf = elf_memory((char *)d->map, d->map_size);
 	if (!d->elf)
@@ -87,8 +123,6 @@ static int dump_open_core(struct dump *d)
 	GElf_Ehdr eh;
 	if (!gelf_getehdr(d->elf, &eh))
 		return fail_elf(d->path, "cannot read ELF header");
-	if (eh.e_type != ET_CORE)
-		return fail(d->path, "ELF file is not a core dump (e_type %u)", (unsigned)eh.e_type);
 	size_t phnum;
 	if (elf_getphdrnum(d->elf, &phnum) != 0)
 		return fail_elf(d->path, "cannot read program headers");
@@ -105,9 +139,14 @@ static int dump_open_core(struct dump *d)
 			return fail(d->path, "truncated %s at offset 0x%lx (0x%lx bytes, file has 0x%zx)",
 				    ph.p_type == PT_LOAD ? "PT_LOAD" : "PT_NOTE",
 				    (unsigned long)ph.p_offset, (unsigned long)ph.p_filesz, d->map_size);
+		if (ph.p_type == PT_LOAD && ph.p_filesz > ph.p_memsz)
+			return fail(d->path, "PT_LOAD at offset 0x%lx has p_filesz 0x%lx > p_memsz 0x%lx",
+				    (unsigned long)ph.p_offset, (unsigned long)ph.p_filesz,
+				    (unsigned long)ph.p_memsz);
+		/* Physical addresses: QEMU's paging=false cores have p_vaddr = p_paddr, others need not. */
 		int err = ph.p_type == PT_LOAD
 			? dump_add_segment(d, ph.p_paddr, ph.p_filesz, d->map + ph.p_offset)
-			: (eh.e_machine == EM_RISCV ? dump_read_notes(d, &ph) : 0);
+			: dump_read_notes(d, &ph);
 		if (err)
 			return err;
 	}
@@ -120,23 +159,74 @@ static int dump_open_core(struct dump *d)
 	return 0;
 }
 
+/*
+ * SIGBUS on a page of an open dump means the file got shorter after it was mapped (a CI job
+ * rewriting build/dump.elf): one line, exit 2, as for any file that cannot be used. Only
+ * async-signal-safe calls here; the message is formatted at open time.
+ */
+#define DUMPS_OPEN_MAX 4
+static struct dump *volatile dumps_open[DUMPS_OPEN_MAX];
+
+static void dump_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+	(void)uctx;
+	const uint8_t *at = si->si_addr;
+	for (int i = 0; i < DUMPS_OPEN_MAX; i++) {
+		const struct dump *d = dumps_open[i];
+		if (d && d->map && at >= d->map && at < d->map + d->map_size) {
+			ssize_t w = write(STDERR_FILENO, d->changed_msg, strlen(d->changed_msg));
+			(void)w;
+			_exit(EXIT_UNUSABLE);
+		}
+	}
+	/* Not ours: die of it as if no handler were there. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void dump_watch(struct dump *d)
+{
+	static int installed;
+	if (!installed) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = dump_sigbus;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+		installed = 1;
+	}
+	snprintf(d->changed_msg, sizeof d->changed_msg,
+		 "inspector: '%s': the file shrank while being read (was %zu bytes)\n", d->path, d->map_size);
+	for (int i = 0; i < DUMPS_OPEN_MAX; i++)
+		if (!dumps_open[i]) {
+			dumps_open[i] = d;
+			return;
+		}
+}
+
+static void dump_unwatch(struct dump *d)
+{
+	for (int i = 0; i < DUMPS_OPEN_MAX; i++)
+		if (dumps_open[i] == d)
+			dumps_open[i] = NULL;
+}
+
+/* What a non-regular file is, for the message: the reason it cannot be read safely. */
+
 int dump_open(struct dump *d, const char *path, uint64_t raw_base)
 {
 	struct stat st;
 	memset(d, 0, sizeof *d);
 	d->path = path;
-	d->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (d->fd < 0)
-		return fail(path, "cannot open: %s", strerror(errno));
-	if (fstat(d->fd, &st) != 0)
-		return fail(path, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return fail(path, "not a regular file");
+	if (input_open(path, &d->fd, &st) != 0)
+		return -1;
 	if (st.st_size == 0)
 		return fail(path, "empty file");
 	if ((uint64_t)st.st_size > SIZE_MAX)
 		return fail(path, "too large to map");
 	d->map_size = (size_t)st.st_size;
+	d->opened = st;
 	/*
 	 * Private and writable so libelf may never fault on it; the fd is read-only, so no write
 	 * can reach the file. MAP_NORESERVE: nothing is committed for pages never written.
@@ -146,6 +236,7 @@ int dump_open(struct dump *d, const char *path, uint64_t raw_base)
 		d->map = NULL;
 		return fail(path, "cannot map: %s", strerror(errno));
 	}
+	dump_watch(d);
 	if (d->map_size >= SELFMAG && memcmp(d->map, ELFMAG, SELFMAG) == 0) {
 		d->format = DUMP_ELF_CORE;
 		return dump_open_core(d);
@@ -154,8 +245,21 @@ int dump_open(struct dump *d, const char *path, uint64_t raw_base)
 	return dump_add_segment(d, raw_base, d->map_size, d->map);
 }
 
+int dump_unchanged(const struct dump *d)
+{
+	struct stat st;
+	if (fstat(d->fd, &st) != 0)
+		return fail(d->path, "cannot stat: %s", strerror(errno));
+	if (st.st_size != d->opened.st_size || st.st_mtim.tv_sec != d->opened.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != d->opened.st_mtim.tv_nsec)
+		return fail(d->path, "the file changed while being read (%lld bytes, now %lld)",
+			    (long long)d->opened.st_size, (long long)st.st_size);
+	return 0;
+}
+
 void dump_close(struct dump *d)
 {
+	dump_unwatch(d);
 	if (d->elf)
 		elf_end(d->elf);
 	if (d->map)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <gelf.h>
 #include "klayout_text.h"
 #include "harness.h"
@@ -47,11 +48,15 @@ struct dump {
 	uint64_t hart_pc[DUMP_MAX_HARTS];
 	int sparse;            /* a KLAYOUT RAM note: the PT_LOADs hold only part of RAM */
 	struct lr_range ram;   /* with sparse: RAM as the note gives it */
+	struct stat opened;    /* the file as it was opened: dump_unchanged() compares */
+	char changed_msg[320]; /* what SIGBUS on the mapping prints: the file shrank */
 };
 
 /* Opens and classifies path (ELF core or raw RAM image at raw_base). 0, or -1 after a message. */
 int dump_open(struct dump *d, const char *path, uint64_t raw_base);
 void dump_close(struct dump *d);
+/* 0 when the file still has the size and mtime it had when opened, else -1 after a message. */
+int dump_unchanged(const struct dump *d);
 /* The only way to read the dump: [addr, addr + len) as a pointer, or NULL if not all present. */
 const uint8_t *dump_phys(const struct dump *d, uint64_t addr, uint64_t len);
 /* The little-endian word at addr; 0 or -1 when not in the dump. */

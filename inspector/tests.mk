@@ -7,7 +7,7 @@
 #   make test-inspector-valgrind         the unit tests' inspector runs under valgrind
 #   make test-inspector-fuzz             random corruption of dumps (FUZZ_RUNS=N, default 300)
 
-INSPECTOR_TESTS   := checks errors diagram
+INSPECTOR_TESTS   := checks errors diagram bounds
 INSPECTOR_TEST_BINS := $(addprefix $(H)/test_inspector_,$(INSPECTOR_TESTS))
 INSPECTOR_FIXTURE := tests/unit/test_inspector_fixture.c tests/unit/test_inspector_fixture_elf.c
 INSPECTOR_TEST_CFLAGS = $(HOSTCFLAGS) -Itests/unit -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -22,6 +22,7 @@ test-inspector: test-inspector-unit test-inspector-golden test-inspector-freesta
 $(H)/test_inspector_diagram: tests/unit/test_inspector_diagram.c lib/diagram.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(H)/test_inspector_checks: tests/unit/test_inspector_checks.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(H)/test_inspector_errors: tests/unit/test_inspector_errors.c lib/crc32.c $(INSPECTOR_FIXTURE)
+$(H)/test_inspector_bounds: tests/unit/test_inspector_bounds.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(H)/test_inspector_fuzz: tests/unit/test_inspector_fuzz.c lib/crc32.c $(INSPECTOR_FIXTURE)
 $(INSPECTOR_TEST_BINS) $(H)/test_inspector_fuzz: tests/unit/test_inspector_fixture.h | deps
 	@mkdir -p $(@D)
@@ -64,15 +65,7 @@ test-inspector-freestanding: | deps
 	  echo "lib/diagram.c: freestanding, no external calls"; \
 	else echo "lib/diagram.c: $(KCC) not found, freestanding check skipped"; fi
 
-# libFuzzer on the parser and checks, in-process (clang only): FUZZ_SECONDS=N, default 60.
-# Seeds: the record alone as a raw slice and as a small ELF core (test_inspector_mkdump).
+# libFuzzer on the dump reader: now one of the targets of tests/fuzz/fuzz.mk (`make fuzz`).
 FUZZ_SECONDS ?= 60
-INSPECTOR_LIB_SRCS := $(filter-out inspector/main.c,$(INSPECTOR_SRCS)) $(ENGINE_SRCS)
-$(H)/fuzz_dump: tests/inspector/fuzz_dump.c $(INSPECTOR_LIB_SRCS) | deps
-	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Iengine -Iinspector -fsanitize=fuzzer,address,undefined \
-	  -o $@ $^ $(ELF_LIBS)
-
-test-inspector-libfuzzer: $(H)/fuzz_dump $(H)/test_inspector_mkdump
-	@$(H)/test_inspector_mkdump $(INSPECTOR_GOLDEN_DIR)
-	$(H)/fuzz_dump -max_total_time=$(FUZZ_SECONDS) -max_len=16384 $(INSPECTOR_GOLDEN_DIR)/corpus
+test-inspector-libfuzzer:
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS=dump FUZZ_TIME=$(FUZZ_SECONDS)

@@ -3,9 +3,11 @@
  * kconfig the kernel is built with. A bad config fails the build: `FILE:LINE: what`, exit 2.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "config.h"
 
 static const char *const work_enums[] = {
@@ -23,7 +25,18 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	const char *path = argv[1];
-	FILE *f = fopen(path, "r");
+	/* O_NONBLOCK and S_ISREG first: a FIFO or a directory is refused, never waited on. */
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "confgen: '%s': %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "confgen: '%s': not a regular file\n", path);
+		return 2;
+	}
+	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		fprintf(stderr, "confgen: '%s': %s\n", path, strerror(errno));
 		return 2;

@@ -50,6 +50,19 @@ static void sizes_take_suffixes(void **state)
 	}
 }
 
+/* The largest accepted value of each bound; one past it is in bad_configs_name_the_line. */
+static void limits_are_accepted_at_their_edge(void **state)
+{
+	(void)state;
+	struct kconfig c;
+	struct config_error err;
+	assert_int_equal(parse("kernel_stack 4K\ntask fifteen_chars_x 224 100000\ntask b 4K 1\n", &c, &err), 0);
+	assert_string_equal(c.tasks[0].name, "fifteen_chars_x");
+	assert_int_equal(c.tasks[0].stack_size, 224);
+	assert_int_equal(c.tasks[0].depth, 100000);
+	assert_int_equal(c.tasks[1].depth, 1);
+}
+
 /* Every refusal names the line and says what is wrong. */
 static void bad_configs_name_the_line(void **state)
 {
@@ -120,6 +133,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_good_config_is_read_whole),
 		cmocka_unit_test(sizes_take_suffixes),
+		cmocka_unit_test(limits_are_accepted_at_their_edge),
 		cmocka_unit_test(bad_configs_name_the_line),
 		cmocka_unit_test(more_tasks_than_the_record_holds_are_refused),
 		cmocka_unit_test(binary_and_long_lines_are_refused),

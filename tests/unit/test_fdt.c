@@ -148,6 +148,53 @@ static void bad_trees_are_refused_with_a_reason(void **state)
 	assert_non_null(fdt_memory(t.blob, t.size, &m));
 }
 
+/*
+ * Cell counts QEMU never uses but other boards do, and each bound on its edge: a reg exactly
+ * long enough and one cell short, a range ending at the top of the address space and one
+ * wrapping past it, a totalsize exactly the buffer's.
+ */
+static void boundaries_of_cells_and_ranges(void **state)
+{
+	(void)state;
+	struct tree t;
+	struct fdt_memory m;
+	static const uint32_t reg21[] = { 0x1, 0x00000000, 0x40000000 };   /* 2/1: 1 GiB at 4 GiB */
+	build(&t, 2, 1, reg21, 3, "memory@100000000");
+	assert_null(fdt_memory(t.blob, t.size, &m));
+	assert_int_equal(m.mem_start, 0x100000000ULL);
+	assert_int_equal(m.mem_end, 0x140000000ULL);
+	build(&t, 2, 1, reg21, 2, "memory@100000000");
+	assert_string_equal(fdt_memory(t.blob, t.size, &m), "device tree memory reg too short");
+
+	static const uint32_t reg12[] = { 0x80000000, 0x1, 0x00000000 };   /* 1/2: 4 GiB at 2 GiB */
+	build(&t, 1, 2, reg12, 3, "memory@80000000");
+	assert_null(fdt_memory(t.blob, t.size, &m));
+	assert_int_equal(m.mem_start, 0x80000000ULL);
+	assert_int_equal(m.mem_end, 0x180000000ULL);
+	build(&t, 1, 2, reg12, 2, "memory@80000000");
+	assert_string_equal(fdt_memory(t.blob, t.size, &m), "device tree memory reg too short");
+
+	static const uint32_t reg0[] = { 0x80000000, 0x1000 };
+	build(&t, 0, 1, reg0, 2, "memory@80000000");
+	assert_string_equal(fdt_memory(t.blob, t.size, &m), "device tree #address-cells/#size-cells not 1 or 2");
+	build(&t, 1, 0, reg0, 2, "memory@80000000");
+	assert_string_equal(fdt_memory(t.blob, t.size, &m), "device tree #address-cells/#size-cells not 1 or 2");
+
+	/* [2^64 - 2^32, 2^64 - 1): the last byte below the top; one more byte wraps to 0. */
+	static const uint32_t top[] = { 0xffffffff, 0x00000000, 0x0, 0xffffffff };
+	static const uint32_t wrap[] = { 0xffffffff, 0x00000000, 0x1, 0x00000000 };
+	build(&t, 2, 2, top, 4, "memory@ffffffff00000000");
+	assert_null(fdt_memory(t.blob, t.size, &m));
+	assert_int_equal(m.mem_end, 0xffffffffffffffffULL);
+	build(&t, 2, 2, wrap, 4, "memory@ffffffff00000000");
+	assert_string_equal(fdt_memory(t.blob, t.size, &m), "device tree memory reg empty or wrapping");
+
+	/* totalsize exactly the bytes given: read; the dtb size is the tree's. */
+	build(&t, 2, 1, reg21, 3, "memory@100000000");
+	assert_null(fdt_memory(t.blob, t.size, &m));
+	assert_int_equal(m.dtb_size, t.size);
+}
+
 /* Every truncation of a real tree is refused or read correctly, never read past its size. */
 static void every_prefix_is_safe(void **state)
 {
@@ -197,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(built_trees_give_their_memory),
 		cmocka_unit_test(bad_trees_are_refused_with_a_reason),
+		cmocka_unit_test(boundaries_of_cells_and_ranges),
 		cmocka_unit_test(every_prefix_is_safe),
 		cmocka_unit_test(qemu_trees_give_the_ram_of_each_size),
 	};

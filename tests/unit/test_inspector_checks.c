@@ -263,7 +263,8 @@ static void sp_checks_skip_the_running_task(void **state)
 	task(&f, 3)->saved_sp = 0x1234; /* stale while RUNNING: not judged */
 	fx_seal(&f);
 	assert_int_equal(run_check(&f, CORE, ""), 0);
-	task(&f, 3)->state = LR_TASK_READY; /* now it is */
+	task(&f, 3)->state = LR_TASK_READY; /* now it is, with the kernel on the hart */
+	f.rec->current = 0;
 	fx_seal(&f);
 	assert_int_equal(run_check(&f, CORE, ""), 1);
 	assert_true(fx_count_lines(out, "stack.sp: task 3 'gamma'") == 1);

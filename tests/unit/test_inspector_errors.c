@@ -74,6 +74,54 @@ static int make_cut_header(struct fixture *f, const char *path)
 	return rc ? rc : truncate(path, 40);
 }
 
+/* Overwrites len bytes at off of the file. */
+static int patch(const char *path, long off, const void *bytes, size_t len)
+{
+	FILE *fp = fopen(path, "r+b");
+	if (!fp)
+		return -1;
+	int bad = fseek(fp, off, SEEK_SET) || fwrite(bytes, len, 1, fp) != 1;
+	return fclose(fp) || bad ? -1 : 0;
+}
+
+static int patch16(const char *path, long off, uint16_t v) { return patch(path, off, &v, 2); }
+static int patch64(const char *path, long off, uint64_t v) { return patch(path, off, &v, 8); }
+
+/* The fixture core's program headers: [0] PT_NOTE, [1] the ROM's PT_LOAD, [2] RAM's. */
+#define PHDR(i, field) ((long)(sizeof(Elf64_Ehdr) + (i) * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, field)))
+#define EHDR(field) ((long)offsetof(Elf64_Ehdr, field))
+
+static int make_x86_core(struct fixture *f, const char *path)
+{
+	return fx_write_core(f, path) || patch16(path, EHDR(e_machine), EM_X86_64);
+}
+
+static int make_phentsize_0(struct fixture *f, const char *path)
+{
+	return fx_write_core(f, path) || patch16(path, EHDR(e_phentsize), 0);
+}
+
+static int make_phoff_past_end(struct fixture *f, const char *path)
+{
+	return fx_write_core(f, path) || patch64(path, EHDR(e_phoff), FX_RAM_SIZE * 2);
+}
+
+static int make_filesz_over_memsz(struct fixture *f, const char *path)
+{
+	return fx_write_core(f, path) || patch64(path, PHDR(2, p_memsz), FX_RAM_SIZE - 1);
+}
+
+/* The ROM's 0x100 bytes moved to end one byte inside RAM. */
+static int make_overlap_by_one(struct fixture *f, const char *path)
+{
+	return fx_write_core(f, path) || patch64(path, PHDR(1, p_paddr), RAM_BASE - 0x100 + 1);
+}
+
+static int make_wrapping_load(struct fixture *f, const char *path)
+{
+	return fx_write_core(f, path) || patch64(path, PHDR(1, p_paddr), UINT64_MAX - 0x100 + 2);
+}
+
 static const struct unusable dumps[] = {
 	{ "missing.bin", make_nothing, "cannot open: No such file or directory" },
 	{ "empty.bin", make_empty, "empty file" },
@@ -81,7 +129,111 @@ static const struct unusable dumps[] = {
 	{ "past-end.core", make_load_past_end, "truncated PT_LOAD at offset 0x" },
 	{ "cut-header.core", make_cut_header, "not a 64-bit little-endian ELF core" },
 	{ "no-record.bin", make_no_record, "no RAM at the record address 0x80100000" },
+	{ "x86.core", make_x86_core, "not a RISC-V core (e_machine 62, not 243)" },
+	{ "phentsize0.core", make_phentsize_0, "e_phentsize 0, not 56" },
+	{ "phoff.core", make_phoff_past_end, "truncated program header table at offset 0x800000" },
+	{ "filesz.core", make_filesz_over_memsz, "PT_LOAD at offset 0x" },
+	{ "overlap.core", make_overlap_by_one, "ambiguous dump: PT_LOADs at physical 0x7fffff01 and 0x80000000 overlap" },
+	{ "wrap.core", make_wrapping_load, "segment at physical 0xffffffffffffff01 wraps around" },
 };
+
+/* Segments that touch without overlapping, and one ending at the top of the address space. */
+static void adjacent_segments_are_one_dump(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char path[160], args[256];
+	fx_init(&f);
+	snprintf(path, sizeof path, "%s", fx_file(&f, "touching.core"));
+	assert_int_equal(fx_write_core(&f, path), 0);
+	assert_int_equal(patch64(path, PHDR(1, p_paddr), RAM_BASE - 0x100), 0);
+	snprintf(args, sizeof args, "check %s", path);
+	assert_int_equal(run_stderr(args), 0);
+	assert_int_equal(patch64(path, PHDR(1, p_paddr), UINT64_MAX - 0x100 + 1), 0);
+	assert_int_equal(run_stderr(args), 0);
+	fx_free(&f);
+}
+
+struct broken_kelf {
+	const char *message;
+	long off;          /* what to overwrite, -1: cut the file to `value` bytes */
+	int width;         /* 2 or 8 bytes */
+	uint64_t value;
+};
+
+/* The fixture's kernel ELF: 10 sections, .shstrtab last; its section headers end the file. */
+#define SHDR(i, field) (-1000 - (long)((i) * sizeof(Elf64_Shdr) + offsetof(Elf64_Shdr, field)))
+
+static void broken_kernel_elfs_exit_2(void **state)
+{
+	(void)state;
+	static const struct broken_kelf cases[] = {
+		{ "truncated ELF header (40 bytes, not 64)", -1, 0, 40 },
+		{ "truncated section header table", -1, 0, 4096 },
+		{ "not a RISC-V ELF file (e_machine 62, not 243)", EHDR(e_machine), 2, EM_X86_64 },
+		{ "bad e_shstrndx 10 (10 sections)", EHDR(e_shstrndx), 2, 10 },
+		{ "bad e_shstrndx 0", EHDR(e_shstrndx), 2, 0 },
+		{ "bad e_shstrndx 1: section type 1, not a string table", EHDR(e_shstrndx), 2, 1 },
+		{ "e_shentsize 40, not 64", EHDR(e_shentsize), 2, 40 },
+		{ "section 1 at offset 0x", SHDR(1, sh_offset), 8, 1ULL << 40 },
+		{ "symbol table 7: entry size 0", SHDR(7, sh_entsize), 8, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fixture f;
+		char dump[160], kelf[160], args[400];
+		struct stat st;
+		fx_init(&f);
+		snprintf(dump, sizeof dump, "%s", fx_file(&f, "good.bin"));
+		snprintf(kelf, sizeof kelf, "%s", fx_file(&f, "kernel.elf"));
+		assert_int_equal(fx_write_raw(&f, dump, 0), 0);
+		assert_int_equal(fx_write_kelf(&f, kelf), 0);
+		assert_int_equal(stat(kelf, &st), 0);
+		const struct broken_kelf *c = &cases[i];
+		long shoff = (long)st.st_size - 10 * (long)sizeof(Elf64_Shdr);
+		long off = c->off <= -1000 ? shoff + (-1000 - c->off) : c->off;
+		if (c->off == -1)
+			assert_int_equal(truncate(kelf, (off_t)c->value), 0);
+		else if (c->width == 2)
+			assert_int_equal(patch16(kelf, off, (uint16_t)c->value), 0);
+		else
+			assert_int_equal(patch64(kelf, off, c->value), 0);
+		snprintf(args, sizeof args, "check %s --elf %s", dump, kelf);
+		assert_int_equal(run_stderr(args), 2);
+		assert_one_line(kelf, c->message);
+		fx_free(&f);
+	}
+}
+
+/* A section that ends exactly at the end of the file is read; one byte more is not. */
+static void section_up_to_the_end_of_the_file(void **state)
+{
+	(void)state;
+	struct fixture f;
+	char dump[160], kelf[160], args[400];
+	struct stat st;
+	fx_init(&f);
+	snprintf(dump, sizeof dump, "%s", fx_file(&f, "good.bin"));
+	snprintf(kelf, sizeof kelf, "%s", fx_file(&f, "kernel.elf"));
+	assert_int_equal(fx_write_raw(&f, dump, 0), 0);
+	assert_int_equal(fx_write_kelf(&f, kelf), 0);
+	assert_int_equal(stat(kelf, &st), 0);
+	long shoff = (long)st.st_size - 10 * (long)sizeof(Elf64_Shdr);
+	/* .strtab (8) grows to the file's end: still inside it. */
+	long at = shoff + 8 * (long)sizeof(Elf64_Shdr);
+	Elf64_Shdr sh;
+	FILE *fp = fopen(kelf, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+	assert_int_equal(fread(&sh, sizeof sh, 1, fp), 1);
+	fclose(fp);
+	assert_int_equal(patch64(kelf, at + (long)offsetof(Elf64_Shdr, sh_size), (uint64_t)st.st_size - sh.sh_offset), 0);
+	snprintf(args, sizeof args, "check %s --elf %s", dump, kelf);
+	assert_int_equal(run_stderr(args), 0);
+	assert_int_equal(patch64(kelf, at + (long)offsetof(Elf64_Shdr, sh_size), (uint64_t)st.st_size - sh.sh_offset + 1), 0);
+	assert_int_equal(run_stderr(args), 2);
+	assert_one_line(kelf, "section 8 at offset 0x");
+	fx_free(&f);
+}
 
 static void unusable_dumps_exit_2_with_one_line(void **state)
 {
@@ -217,6 +369,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unusable_dumps_exit_2_with_one_line),
 		cmocka_unit_test(text_file_as_elf),
+		cmocka_unit_test(adjacent_segments_are_one_dump),
+		cmocka_unit_test(broken_kernel_elfs_exit_2),
+		cmocka_unit_test(section_up_to_the_end_of_the_file),
 		cmocka_unit_test(bad_usage_exits_64),
 		cmocka_unit_test(other_build_exits_2),
 		cmocka_unit_test(missing_value_names_the_option),

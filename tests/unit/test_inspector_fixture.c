@@ -79,12 +79,47 @@ static void fx_image(struct fixture *f, struct layout_record *r)
 	r->image_crc = crc32_update(0, fx_phys(f, FX_TEXT), FX_DATA - FX_TEXT);
 }
 
+/*
+ * The temp dirs not yet freed: a failing cmocka assertion jumps out of its test before
+ * fx_free(), so what is left is removed at exit and a failing run leaves nothing in /tmp.
+ */
+#define FX_DIRS_MAX 16
+static char fx_dirs[FX_DIRS_MAX][64];
+
+static void fx_remove_dir(const char *dir)
+{
+	char cmd[1100];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fixture: cannot remove %s\n", dir);
+}
+
+static void fx_remove_left_dirs(void)
+{
+	for (int i = 0; i < FX_DIRS_MAX; i++)
+		if (fx_dirs[i][0])
+			fx_remove_dir(fx_dirs[i]);
+}
+
+static void fx_track_dir(const char *dir, int add)
+{
+	static int registered;
+	if (!registered)
+		registered = atexit(fx_remove_left_dirs) == 0;
+	for (int i = 0; i < FX_DIRS_MAX; i++)
+		if (add ? !fx_dirs[i][0] : strcmp(fx_dirs[i], dir) == 0) {
+			snprintf(fx_dirs[i], sizeof fx_dirs[i], "%s", add ? dir : "");
+			return;
+		}
+}
+
 void fx_init(struct fixture *f)
 {
 	fx_init_memory(f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/test_inspector.XXXXXX");
 	if (!mkdtemp(f->dir))
 		abort();
+	fx_track_dir(f->dir, 1);
 }
 
 void fx_init_memory(struct fixture *f)
@@ -137,10 +172,10 @@ void fx_seal(struct fixture *f)
 
 void fx_free(struct fixture *f)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (f->dir[0] && system(cmd) != 0)
-		fprintf(stderr, "fixture: cannot remove %s\n", f->dir);
+	if (f->dir[0]) {
+		fx_remove_dir(f->dir);
+		fx_track_dir(f->dir, 0);
+	}
 	free(f->ram);
 }
 

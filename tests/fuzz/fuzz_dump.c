@@ -1,5 +1,5 @@
 /*
- * fuzz_dump.c: libFuzzer target for the dump parser and the checks (make test-inspector-libfuzzer).
+ * fuzz_dump.c: libFuzzer target for the dump reader and the checks (make fuzz, tests/fuzz/fuzz.mk).
  * Each input is a dump file: an ELF core if it starts with the ELF magic, else a raw image whose
  * first byte is RECORD_ADDR - 256, so a small input already holds a record to decode. The input
  * goes through a memfd, since dump_open() takes a path, as the inspector's users give it.
