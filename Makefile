@@ -26,10 +26,10 @@ HOSTCFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Ike
 ELF_CFLAGS  = $(shell pkg-config --cflags libelf 2>/dev/null)
 ELF_LIBS    = $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
 
-KERNEL_SRCS := $(wildcard kernel/*.S kernel/*.c kernel/platform/*.c) lib/crc32.c lib/diagram.c
+KERNEL_SRCS := $(wildcard kernel/*.S kernel/*.c kernel/platform/*.c) lib/crc32.c lib/diagram.c lib/lr_publish.c
 KERNEL_OBJS := $(patsubst %,$(K)/obj/%.o,$(KERNEL_SRCS))
 
-INSPECTOR_SRCS := $(wildcard inspector/*.c) lib/crc32.c lib/diagram.c
+INSPECTOR_SRCS := $(wildcard inspector/*.c) lib/crc32.c lib/diagram.c lib/lr_publish.c
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo test test-unit test-boot \
@@ -58,9 +58,12 @@ $(K)/kernel.ld: linker/kernel.ld.S include/memlayout.h | deps
 	@mkdir -p $(@D)
 	$(KCC) -E -P -x c -D__ASSEMBLER__ -Iinclude $< -o $@
 
+# Every kernel function checks its stack on entry (trap.S's __cyg_profile_func_enter); the task
+# code runs in user mode and can call nothing of the kernel, so it is built without the check.
+KSTACKCHECK = $(if $(filter kernel/ucode.c,$<),,-finstrument-functions)
 $(K)/obj/%.o: % $(K)/gen/config.h | deps
 	@mkdir -p $(@D)
-	$(KCC) $(KCFLAGS) -c $< -o $@
+	$(KCC) $(KCFLAGS) $(KSTACKCHECK) -c $< -o $@
 
 $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)

@@ -7,12 +7,12 @@
 #include <string.h>
 #include "inspector.h"
 
-#define FIELD_ADDR(field) (RECORD_ADDR + offsetof(struct layout_record, field))
+#define FIELD_ADDR(field) (record_copy_addr + offsetof(struct layout_record, field))
 
 int check_record(struct check_ctx *c)
 {
 	const struct layout_record *r = c->r;
-	char e[32], f[64];
+	char e[48], f[96];
 
 	if (r->magic != LR_MAGIC)
 		report_fail_hex(c->rep, LR_INV_RECORD_MAGIC, "record", FIELD_ADDR(magic), LR_MAGIC, r->magic);
@@ -42,11 +42,19 @@ int check_record(struct check_ctx *c)
 		report_fail(c->rep, LR_INV_RECORD_CHECKSUM, SOURCE_INSPECTOR, "record", FIELD_ADDR(checksum), e, f);
 	}
 	report_pass(c->rep, LR_INV_RECORD_CHECKSUM);
+	/* A published copy is always complete; an update is at fault only if it was abandoned:
+	 * begun at an older heartbeat than the block's (an update never spans a tick). */
+	struct lr_publication pub;
 	if (r->generation & 1) {
-		snprintf(f, sizeof f, "%u: dump taken while the kernel was updating the record",
-			 r->generation);
+		snprintf(f, sizeof f, "%u: the published copy was never finished", r->generation);
 		report_fail(c->rep, LR_INV_RECORD_GENERATION, SOURCE_INSPECTOR, "record",
 			    FIELD_ADDR(generation), "an even generation", f);
+	} else if (record_publication(c->d, &pub) == 0 && lr_update_abandoned(&pub)) {
+		snprintf(e, sizeof e, "an update within tick %" PRIu64, pub.pending_since);
+		snprintf(f, sizeof f, "%u: pending since tick %" PRIu64 ", now tick %" PRIu64,
+			 pub.generation, pub.pending_since, pub.heartbeat);
+		report_fail(c->rep, LR_INV_RECORD_GENERATION, SOURCE_INSPECTOR, "record",
+			    RECORD_ADDR + offsetof(struct lr_publication, generation), e, f);
 	}
 	report_pass(c->rep, LR_INV_RECORD_GENERATION);
 	return 0;
@@ -93,6 +101,7 @@ static void check_kernel_reported(struct check_ctx *c)
 			    hex64(f, v->found));
 	}
 	report_pass(c->rep, LR_INV_STACK_REFUSED);
+	report_pass(c->rep, LR_INV_TASK_ACCESS);
 }
 
 void check_run(struct check_ctx *c)

@@ -98,7 +98,7 @@ static void check_build_id(struct check_ctx *c)
 	const uint8_t *id;
 	size_t len;
 	char e[2 * LR_BUILD_ID_MAX + 1], f[2 * LR_BUILD_ID_MAX + 1];
-	const uint64_t at = RECORD_ADDR + offsetof(struct layout_record, build_id);
+	const uint64_t at = record_copy_addr + offsetof(struct layout_record, build_id);
 	uint32_t have = c->r->build_id_size < LR_BUILD_ID_MAX ? c->r->build_id_size : LR_BUILD_ID_MAX;
 
 	if (kelf_build_id(c->k, &id, &len) != 0)

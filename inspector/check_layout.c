@@ -71,7 +71,7 @@ static void check_order(struct check_ctx *c)
 		snprintf(e, sizeof e, "task_count <= %u", LR_MAX_TASKS);
 		snprintf(f, sizeof f, "%u", c->r->task_count);
 		report_fail(c->rep, LR_INV_LAYOUT_ORDER, SOURCE_INSPECTOR, "record",
-			    RECORD_ADDR + offsetof(struct layout_record, task_count), e, f);
+			    record_copy_addr + offsetof(struct layout_record, task_count), e, f);
 	}
 	for (size_t i = 0; i < n; i++)
 		check_region(c, &regions[i], i ? &regions[i - 1] : NULL);
@@ -106,7 +106,7 @@ static void check_chain(struct check_ctx *c)
 	/* above_lo is now the lowest stack's lo, where the allocator must stand. */
 	if (r->available != above_lo)
 		report_fail_hex(c->rep, LR_INV_LAYOUT_AVAILABLE, "record",
-				RECORD_ADDR + offsetof(struct layout_record, available), above_lo, r->available);
+				record_copy_addr + offsetof(struct layout_record, available), above_lo, r->available);
 	report_pass(c->rep, LR_INV_LAYOUT_AVAILABLE);
 }
 

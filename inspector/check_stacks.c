@@ -100,7 +100,7 @@ void check_stacks(struct check_ctx *c)
 {
 	if (c->r->sentinel != LR_SENTINEL)
 		report_fail_hex(c->rep, LR_INV_STACK_LO_EXCLUDED, "record",
-				RECORD_ADDR + offsetof(struct layout_record, sentinel), LR_SENTINEL,
+				record_copy_addr + offsetof(struct layout_record, sentinel), LR_SENTINEL,
 				c->r->sentinel);
 	for (size_t i = 0; i < c->nstacks; i++) {
 		const struct stack_info *s = &c->stacks[i];

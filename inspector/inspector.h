@@ -103,8 +103,12 @@ struct kelf_region {
 void kelf_regions(const struct kelf *k, struct kelf_region out[KELF_REGIONS]);
 
 /* ---- record.c: the layout record --------------------------------------------------------------- */
-/* Copies the record out of the dump at RECORD_ADDR: 0, or -1 after a message (no record page). */
+/* Copies the published record copy out of the dump: 0, or -1 after a message (no record page). */
 int record_find(const struct dump *d, struct layout_record *r);
+/* The publication block at RECORD_ADDR: 0, or -1 when the dump lacks it. */
+int record_publication(const struct dump *d, struct lr_publication *pub);
+/* Where record_find found the copy it returned (RECORD_ADDR before a v2 block was read). */
+extern uint64_t record_copy_addr;
 /* 0 when magic, version and size are the ones this reader knows: else nothing can be trusted. */
 int record_header_ok(const struct layout_record *r);
 /* Whether the record carries exactly this build ID. */
@@ -120,7 +124,7 @@ struct region {
 	int in_image;          /* small alignment gaps allowed before it */
 	int is_stack;          /* a task or the kernel stack */
 };
-#define REGIONS_MAX (10 + LR_MAX_TASKS)
+#define REGIONS_MAX (11 + LR_MAX_TASKS)
 size_t record_regions(const struct layout_record *r, struct region out[REGIONS_MAX]);
 /* `inspector record`: every field as a stable `name: value` line. */
 void record_print(FILE *out, const struct layout_record *r);

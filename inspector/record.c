@@ -6,12 +6,39 @@
 #include <string.h>
 #include "inspector.h"
 
+uint64_t record_copy_addr = RECORD_ADDR;
+
+int record_publication(const struct dump *d, struct lr_publication *pub)
+{
+	const uint8_t *p = dump_phys(d, RECORD_ADDR, sizeof *pub);
+	if (!p)
+		return -1;
+	memcpy(pub, p, sizeof *pub);
+	return 0;
+}
+
+/*
+ * Version 2: the publication block at RECORD_ADDR names the complete copy (docs/layout-record.md).
+ * A block this reader does not know leaves its magic, version and size in *r for the header
+ * checks to report; a block naming no copy (published > 1) reads as a record of size 0.
+ */
 int record_find(const struct dump *d, struct layout_record *r)
 {
-	const uint8_t *p = dump_phys(d, RECORD_ADDR, sizeof *r);
-	if (!p)
+	struct lr_publication pub;
+	if (record_publication(d, &pub) != 0)
 		return fail(d->path, "no RAM at the record address 0x%lx (the dump lacks the record page)",
 			    (unsigned long)RECORD_ADDR);
+	memset(r, 0, sizeof *r);
+	if (pub.magic != LR_MAGIC || pub.version != LR_VERSION || pub.size != sizeof *r || pub.published > 1) {
+		r->magic = pub.magic;
+		r->version = pub.version;
+		r->size = pub.published > 1 ? 0 : pub.size;
+		return 0;
+	}
+	record_copy_addr = LR_COPY_ADDR(pub.published);
+	const uint8_t *p = dump_phys(d, record_copy_addr, sizeof *r);
+	if (!p)
+		return fail(d->path, "no RAM at the published record copy 0x%lx", (unsigned long)record_copy_addr);
 	/* A copy: the mapping has no alignment guarantee and checks must not race a rewrite. */
 	memcpy(r, p, sizeof *r);
 	return 0;
@@ -63,6 +90,7 @@ size_t record_regions(const struct layout_record *r, struct region out[REGIONS_M
 	region_add(out, &n, "boot stack", r->boot_stack, REGION_IMAGE);
 	region_add(out, &n, "padding", r->padding, REGION_PLAIN);
 	region_add(out, &n, "record", r->record, REGION_PLAIN);
+	region_add(out, &n, "task code", r->task_code, REGION_PLAIN);
 	region_add(out, &n, "free", r->free, REGION_PLAIN);
 	/* Each task is allocated below the previous one: the last created is the lowest. */
 	for (uint32_t i = record_task_count(r); i-- > 0;) {
@@ -104,9 +132,14 @@ static void print_tasks(FILE *out, const struct layout_record *r)
 		print_range(out, key, t->stack);
 		snprintf(key, sizeof key, "task[%u].saved_sp", i);
 		print_hex(out, key, t->saved_sp);
+		snprintf(key, sizeof key, "task[%u].saved_pc", i);
+		print_hex(out, key, t->saved_pc);
+		snprintf(key, sizeof key, "task[%u].ctx", i);
+		print_hex(out, key, t->ctx);
 		fprintf(out, "task[%u].depth: %u\n", i, t->depth);
 		fprintf(out, "task[%u].depth_reached: %u\n", i, t->depth_reached);
 		fprintf(out, "task[%u].switches: %u\n", i, t->switches);
+		fprintf(out, "task[%u].preemptions: %u\n", i, t->preemptions);
 	}
 }
 
@@ -123,6 +156,9 @@ static void print_violations(FILE *out, const struct layout_record *r)
 		print_hex(out, key, v->expected);
 		snprintf(key, sizeof key, "violation[%u].found", i);
 		print_hex(out, key, v->found);
+		snprintf(key, sizeof key, "violation[%u].pc", i);
+		print_hex(out, key, v->pc);
+		fprintf(out, "violation[%u].cause: %u%s\n", i, v->cause, v->cause == LR_CAUSE_CHECK ? " (check)" : "");
 	}
 }
 
@@ -149,6 +185,7 @@ void record_print(FILE *out, const struct layout_record *r)
 	print_range(out, "boot_stack", r->boot_stack);
 	print_range(out, "padding", r->padding);
 	print_range(out, "record", r->record);
+	print_range(out, "task_code", r->task_code);
 	print_range(out, "free", r->free);
 	print_range(out, "kstack", r->kstack);
 	print_hex(out, "available", r->available);
@@ -161,6 +198,8 @@ void record_print(FILE *out, const struct layout_record *r)
 	fprintf(out, "task_max: %u\n", r->task_max);
 	fprintf(out, "violation_count: %u\n", r->violation_count);
 	fprintf(out, "violation_max: %u\n", r->violation_max);
+	fprintf(out, "tick_us: %u\n", r->tick_us);
+	fprintf(out, "pmp_entries: %u\n", r->pmp_entries);
 	print_tasks(out, r);
 	print_violations(out, r);
 }
