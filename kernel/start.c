@@ -38,6 +38,7 @@ void start(uint64_t hartid, uint64_t dtb)
 	r->kstack = ks;
 	r->available = kernel_arena.available;
 	r->free.hi = kernel_arena.available;
+	r->kernel_sp = ks.hi; /* every trap starts the kernel stack afresh from hi */
 	record_end();
 
 	/* From here on nobody, the kernel included, can store into the kernel stack's lo word. */

@@ -130,12 +130,21 @@ static void print_layout(void)
 
 /* For harnesses: RAM as the device tree gave it; a partial dump needs [ram, record end + 64K)
  * and [available, ram end). */
-static void print_ready_line(void)
+static char ready_line[160];
+
+static const char *format_ready_line(void)
 {
 	struct layout_record *r = record_now();
-	kprintf("KLAYOUT READY record=%lx available=%lx ram=%lx-%lx tasks=%u violations=%u\n",
-		(uint64_t)RECORD_ADDR, r->available, r->ram.lo, r->ram.hi, r->task_count,
-		r->violation_count);
+	ksnprintf(ready_line, sizeof ready_line,
+		  "KLAYOUT READY record=%lx available=%lx ram=%lx-%lx tasks=%u violations=%u\n",
+		  (uint64_t)RECORD_ADDR, r->available, r->ram.lo, r->ram.hi, r->task_count,
+		  r->violation_count);
+	return ready_line;
+}
+
+static void print_ready_line(void)
+{
+	kputs(format_ready_line());
 }
 
 static void report(struct task *t, uint32_t inv, uint64_t addr, uint64_t expected, uint64_t found);
@@ -181,10 +190,10 @@ static void maybe_ready(void)
 		ready_state = 1;
 		return;
 	}
-	print_ready_line();
 	ready_state = 2;
-	if (kconfig.fault == FAULT_BOOT_STACK)
-		kernel_wait_on((uint64_t)(uintptr_t)_boot_stack_end); /* the bug: back on the boot stack */
+	if (kconfig.fault == FAULT_BOOT_STACK) /* the bug: it stops, back on the boot stack */
+		kernel_last_words(format_ready_line(), (uint64_t)(uintptr_t)_boot_stack_end);
+	print_ready_line();
 }
 
 /* ---- scheduling ----------------------------------------------------------------------------- */
@@ -353,6 +362,5 @@ void kernel_breach(uint32_t inv, uint64_t addr, uint64_t expected, uint64_t foun
 	r->flags |= LR_FLAG_HALTED;
 	r->current = 0;
 	record_end();
-	print_ready_line();
-	kernel_stop();
+	kernel_last_words(format_ready_line(), kstack_top);
 }

@@ -48,7 +48,7 @@ void kernel_breach(uint32_t inv, uint64_t addr, uint64_t expected, uint64_t foun
 /* trap.S */
 void task_resume(struct lr_frame *f) __attribute__((noreturn));
 void kernel_stop(void) __attribute__((noreturn));
-void kernel_wait_on(uint64_t sp) __attribute__((noreturn));
+void kernel_last_words(const char *line, uint64_t sp) __attribute__((noreturn));
 void trap_entry(void);
 /* swtch.S */
 void stack_call(void (*fn)(void), uint64_t sp);

@@ -16,8 +16,16 @@
 #define WRITE_OTHER_OFFSET 64  /* write-other: this far above its hi, in the stack created before */
 
 /* Kernel addresses, as link-time constants: a well-behaved task never touches them. */
-extern char _data_start[];
+extern char _text_start[], _data_start[];
 void kmain(void);
+
+/* An address the compiler knows nothing about: one aligned access, not bytes of a char array. */
+static inline uintptr_t opaque(const void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	__asm__("" : "+r"(a));
+	return a;
+}
 
 struct task_args {
 	uint64_t id, depth, work, lo, hi;
@@ -63,13 +71,13 @@ __attribute__((noinline)) static void task_misbehave(struct task_args *a, uint64
 		task_overflow(a->lo);
 		break;
 	case WORK_WRITE_TEXT:
-		*(volatile uint32_t *)(uintptr_t)kmain = 0;
+		*(volatile uint64_t *)opaque(_text_start) = 0;
 		break;
 	case WORK_FOREIGN_SP:
 		task_foreign_yield(a->hi + FOREIGN_SP_OFFSET, level);
 		break;
 	case WORK_READ_DATA:
-		(void)*(volatile uint64_t *)(uintptr_t)_data_start;
+		(void)*(volatile uint64_t *)opaque(_data_start);
 		break;
 	case WORK_EXEC_TEXT:
 		((void (*)(void))(uintptr_t)kmain)();
@@ -95,10 +103,11 @@ __attribute__((noinline)) static void task_at_depth(struct task_args *a, uint64_
 		;
 }
 
-/* One level of recursion; the volatile frame keeps each level a real frame GDB can walk. */
+/* One level of recursion, a 64-byte frame (docs/config.md); the volatile words keep each level
+ * a real frame GDB can walk. */
 __attribute__((noinline)) static void task_dive(struct task_args *a, uint64_t level)
 {
-	volatile uint64_t frame[2] = { level, a->id };
+	volatile uint64_t frame[3] = { level, a->id, a->depth };
 	if (level < a->depth)
 		task_dive(a, level + 1);
 	else
