@@ -111,12 +111,14 @@ demo: dump host
 
 # ---- tests ---------------------------------------------------------------------------------------
 UNIT_CFLAGS = $(HOSTCFLAGS) -Itools -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS  := $(H)/test_stack $(H)/test_fdt $(H)/test_config
+UNIT_TESTS  := $(H)/test_stack $(H)/test_fdt $(H)/test_config $(H)/test_pmp $(H)/test_publish
 DTBS        := $(H)/dtb/virt-64M.dtb $(H)/dtb/virt-128M.dtb $(H)/dtb/virt-5G.dtb
 
 $(H)/test_stack: tests/unit/test_stack.c kernel/stack.c | deps
 $(H)/test_fdt: tests/unit/test_fdt.c kernel/platform/fdt.c | deps
 $(H)/test_config: tests/unit/test_config.c tools/config.c | deps
+$(H)/test_pmp: tests/unit/test_pmp.c kernel/pmp.c | deps
+$(H)/test_publish: tests/unit/test_publish.c lib/lr_publish.c lib/crc32.c | deps
 $(UNIT_TESTS):
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) -lcmocka
@@ -134,6 +136,7 @@ test-boot: host | deps
 
 test-gate: host | deps
 	$(PYTHON) tests/gate/test_gate.py
+	$(PYTHON) tests/gate/test_running.py
 
 test-gdb: host | deps
 	$(PYTHON) tests/gdb/run.py

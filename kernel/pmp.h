@@ -2,11 +2,12 @@
  * pmp.h: the Physical Memory Protection plan (pmp.c), computed without touching a CSR so the
  * host tests check it; task.c writes it into pmpaddr/pmpcfg at every switch. docs/pmp.md.
  *
- * QEMU virt has 16 entries; the lowest-numbered matching entry decides. The kernel uses 5:
+ * QEMU virt has 16 entries; the lowest-numbered matching entry decides. The kernel uses 4 or 5:
  *   0     locked NAPOT 8 bytes, no permission: the kernel stack's lo word. Locked, it binds
  *         machine mode too: a kernel store there faults (the kernel's own third invariant).
  *   1, 2  TOR [lo + 8, hi) read/write: the running task's stack above its excluded lo word.
- *   3, 4  TOR [task_code.lo, task_code.hi) read/execute: the task-code region.
+ *   3     NAPOT [task_code.lo, task_code.hi) read/execute when the region is an aligned power
+ *         of two (one page today), else 3, 4 a TOR pair.
  * Everything else matches no entry: denied to user mode, allowed to machine mode.
  */
 #ifndef PMP_H

@@ -21,6 +21,30 @@ static uint32_t kernel_reported;
 
 extern char _boot_stack_end[];
 
+/*
+ * For `make bench` (bench/run.py reads it from a dump, by the ELF's symbol): the cost of a
+ * switch after the ready line, from the trap's saved frame to just before task_resume's restore,
+ * and of the record update inside it, in retired instructions and in mcycle.
+ */
+struct kstats {
+	uint64_t switches, switch_instret, switch_cycles, record_instret, record_cycles;
+} kstats;
+extern uint64_t trap_instret, trap_cycle;
+
+static inline uint64_t instret(void)
+{
+	uint64_t v;
+	__asm__ volatile("csrr %0, minstret" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t cycles(void)
+{
+	uint64_t v;
+	__asm__ volatile("csrr %0, mcycle" : "=r"(v));
+	return v;
+}
+
 struct task *task_on_hart(void)
 {
 	return on_hart;
@@ -103,6 +127,7 @@ static void pmp_for(const struct layout_record *r, const struct lr_task *lt)
 		panic("pmp_for", "the PMP plan does not fit the hart's entries");
 	if (p.used > 6)
 		panic("pmp_for", "pmp_write programs entries 0-5 only");
+	/* Entries past the plan must be OFF: a previous, longer plan may have used them. */
 	pmp_write(&p);
 }
 
@@ -229,6 +254,7 @@ static void kernel_idle(void)
 /* One record update: prev (if any) leaves in its new state, next (if any) comes on. */
 static void switch_to(struct task *prev, uint32_t prev_state, struct task *next)
 {
+	uint64_t rec_instret = instret(), rec_cycles = cycles();
 	struct layout_record *r = record_begin();
 	if (prev) {
 		struct lr_task *lt = &r->tasks[prev->index];
@@ -249,21 +275,34 @@ static void switch_to(struct task *prev, uint32_t prev_state, struct task *next)
 			next->phase = TASK_PHASE_RESUMED;
 	}
 	record_end();
+	rec_instret = instret() - rec_instret;
+	rec_cycles = cycles() - rec_cycles;
 	on_hart = 0;
+	int measured = ready_state == 2 && prev; /* the ready line's own switch is no sample */
 	maybe_ready();
 	if (!next)
 		kernel_idle();
 	r = record_now();
 	pmp_for(r, &r->tasks[next->index]);
 	on_hart = next;
+	if (measured) {
+		kstats.switch_instret += instret() - trap_instret;
+		kstats.switch_cycles += cycles() - trap_cycle;
+		kstats.record_instret += rec_instret;
+		kstats.record_cycles += rec_cycles;
+		kstats.switches++;
+	}
 	task_resume(&next->frame);
 }
 
 void sched_start(void)
 {
+	struct pmp_plan plan;
 	struct layout_record *r = record_begin();
 	r->tick_us = kconfig.tick_us;
-	r->pmp_entries = 5;
+	/* The same count for every task: the stack is always a TOR pair, the rest is fixed. */
+	r->pmp_entries = pmp_task_plan(&plan, r->kstack.lo, r->available, r->available + 16,
+				       r->task_code.lo, r->task_code.hi) ? 0 : plan.used;
 	r->kernel_sp = kstack_top;
 	record_end();
 	timer_init();

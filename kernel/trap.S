@@ -55,6 +55,10 @@ trap_entry:
 	csrr	t5, mepc
 	sd	t5, TF_PC(t6)
 	csrw	mscratch, zero		/* the kernel runs now: a trap from here on is its own */
+	csrr	t5, minstret		/* for `make bench`: the switch's cost from here (kstats) */
+	sd	t5, trap_instret, t4
+	csrr	t5, mcycle
+	sd	t5, trap_cycle, t4
 	ld	sp, kstack_top
 	li	s0, 0			/* the kernel's frame-pointer chain starts here */
 	mv	a0, t6
@@ -174,6 +178,11 @@ kernel_last_words:
 
 	.bss
 	.balign	16
+	.globl trap_instret, trap_cycle
+trap_instret:
+	.space	8			/* minstret and mcycle when the last task trap was saved */
+trap_cycle:
+	.space	8
 trap_stack:
 	.space	2048			/* the emergency stack: only a stopping kernel uses it */
 trap_stack_end:
