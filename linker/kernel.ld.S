@@ -2,7 +2,7 @@
  * kernel.ld.S: the kernel image, in the design document's order from the start of RAM:
  * text, rodata, data, bss, then the temporary boot stack; the layout record at RECORD_ADDR;
  * then, outside the image, the task-code region: kernel/ucode.c's text and read-only data, the
- * only memory besides its own stack that PMP lets a task touch (docs/task-code.md).
+ * only memory besides its own stack that PMP lets a task touch (docs/pmp.md).
  * Preprocessed with memlayout.h: no address is written here. Every boundary is a symbol
  * (start.c copies them into the record; the inspector compares them with the record).
  */
