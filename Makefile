@@ -23,8 +23,8 @@ KCFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -ffreestand
 KLDFLAGS := -nostdlib -Wl,--build-id=sha1 -Wl,-T,$(K)/kernel.ld -Wl,--no-warn-rwx-segments
 
 HOSTCFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Ikernel -MD
-ELF_CFLAGS  = $(shell pkg-config --cflags libelf 2>/dev/null)
-ELF_LIBS    = $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
+ELF_CFLAGS  = $(shell pkg-config --cflags libelf libdw 2>/dev/null)
+ELF_LIBS    = $(shell pkg-config --libs libelf libdw 2>/dev/null || echo -ldw -lelf)
 
 KERNEL_SRCS := $(wildcard kernel/*.S kernel/*.c kernel/platform/*.c) lib/crc32.c lib/diagram.c lib/lr_publish.c
 KERNEL_OBJS := $(patsubst %,$(K)/obj/%.o,$(KERNEL_SRCS))

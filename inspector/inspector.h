@@ -87,6 +87,9 @@ Elf_Scn *kelf_section(const struct kelf *k, const char *name, GElf_Shdr *shdr);
 int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value);
 /* The NT_GNU_BUILD_ID bytes: 0, or -1 when the ELF has none. */
 int kelf_build_id(const struct kelf *k, const uint8_t **id, size_t *len);
+/* pc as "function+0x1c (kernel/ucode.c:87)" from the symbols and the DWARF line table (libdw);
+ * "function+0x1c" without line information, "0x..." when no function holds it or k is NULL. */
+void kelf_pc_name(const struct kelf *k, uint64_t pc, char *buf, size_t len);
 /* The file bytes of a section (not NOBITS): 0, or -1 after a message. */
 int kelf_section_bytes(const struct kelf *k, Elf_Scn *scn, const uint8_t **bytes, size_t *len);
 

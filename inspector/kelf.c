@@ -4,10 +4,13 @@
  * checks every section's bounds against it before handing out bytes.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <libelf.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include "inspector.h"
 
 int kelf_open(struct kelf *k, const char *path)
@@ -91,6 +94,74 @@ int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value)
 		}
 	}
 	return -1;
+}
+
+/* The function symbol holding pc: its name and start. 0, or -1 when no symbol holds it. */
+static int kelf_function_at(const struct kelf *k, uint64_t pc, const char **name, uint64_t *start)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(k->elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		size_t n = data->d_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || pc < sym.st_value ||
+			    pc - sym.st_value >= (sym.st_size ? sym.st_size : 1))
+				continue;
+			*name = elf_strptr(k->elf, sh.sh_link, sym.st_name);
+			*start = sym.st_value;
+			return *name ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+/* "file:line" of pc from the DWARF line table (libdw), the compilation directory cut off. */
+static int kelf_line_at(const struct kelf *k, uint64_t pc, char *buf, size_t len)
+{
+	Dwarf *dw = dwarf_begin_elf(k->elf, DWARF_C_READ, NULL);
+	Dwarf_Die cu;
+	Dwarf_Line *line;
+	int lineno = 0, rc = -1;
+	if (!dw)
+		return -1;
+	if (dwarf_addrdie(dw, pc, &cu) && (line = dwarf_getsrc_die(&cu, pc)) != NULL &&
+	    dwarf_lineno(line, &lineno) == 0) {
+		const char *file = dwarf_linesrc(line, NULL, NULL);
+		Dwarf_Attribute at;
+		const char *dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+		size_t dl = dir ? strlen(dir) : 0;
+		if (file && dir && strncmp(file, dir, dl) == 0 && file[dl] == '/')
+			file += dl + 1;
+		if (file) {
+			snprintf(buf, len, "%s:%d", file, lineno);
+			rc = 0;
+		}
+	}
+	dwarf_end(dw);
+	return rc;
+}
+
+void kelf_pc_name(const struct kelf *k, uint64_t pc, char *buf, size_t len)
+{
+	const char *fn;
+	uint64_t start;
+	char line[160];
+	if (!k || kelf_function_at(k, pc, &fn, &start) != 0) {
+		snprintf(buf, len, "0x%" PRIx64, pc);
+		return;
+	}
+	if (kelf_line_at(k, pc, line, sizeof line) == 0)
+		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", fn, pc - start, line);
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, fn, pc - start);
 }
 
 int kelf_build_id(const struct kelf *k, const uint8_t **id, size_t *len)

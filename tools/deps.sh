@@ -2,7 +2,7 @@
 # deps.sh [bench]: install the Debian packages the project needs, only those missing.
 # Called by `make deps` (and `make deps-bench`); every target that needs a package depends on it.
 set -eu
-pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libcmocka-dev pkg-config python3-pyelftools gdb-multiarch"
+pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libdw-dev libcmocka-dev pkg-config python3-pyelftools gdb-multiarch"
 [ "${1:-}" = bench ] && pkgs="$pkgs python3-drgn hyperfine time"
 missing=""
 for p in $pkgs; do
