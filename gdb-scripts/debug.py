@@ -52,7 +52,7 @@ def main():
     try:
         with kqemu.Qemu(a.kernel, a.mem, gdb=port):
             print("debug: QEMU stopped at reset, gdbstub on 127.0.0.1:%d; try `klayout show` "
-                  "after `break halt` and `continue`" % port)
+                  "after `continue` and Ctrl-C (or `break task_at_depth`)" % port)
             return run_gdb(gdb + ["-ex", "target remote 127.0.0.1:%d" % port])
     except kqemu.QemuError as e:
         print("debug: %s" % e, file=sys.stderr)

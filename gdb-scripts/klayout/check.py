@@ -3,6 +3,7 @@ on live memory or a core, with the C inspector's ids, regions and verdicts (insp
 so that `klayout check` and `inspector check --elf` agree on the same dump. Differences that
 come from the target, not the rules: live, layout.ram cannot see QEMU's RAM size and checks
 that the record's RAM is readable instead; hart.sp reads the hart's $sp from GDB."""
+import re
 import zlib
 
 import gdb
@@ -18,6 +19,23 @@ IMAGE_GAP_MAX = 16      # alignment the linker may leave between the image's sec
 
 def rng(lo, hi):
     return "[0x%x, 0x%x)" % (lo, hi)
+
+
+FAULT_KINDS = {1: "fetch refused (mcause 1)", 5: "load refused (mcause 5)",
+               7: "store refused (mcause 7)", 2: "illegal instruction (mcause 2)",
+               8: "unknown ecall (mcause 8)"}
+
+
+def pc_name(pc):
+    """pc as the inspector prints it: SYMBOL+0xOFF (file:line), the ELF symbol holding pc (as
+    `info symbol` names it: task_misbehave.constprop.0) and the line table's line."""
+    m = re.match(r"(\S+)(?: \+ (\d+))? in section",
+                 gdb.execute("info symbol 0x%x" % pc, to_string=True))
+    if not m:
+        return "0x%x" % pc
+    sal = gdb.find_pc_line(pc)
+    where = " (%s:%d)" % (sal.symtab.filename, sal.line) if sal.symtab and sal.line else ""
+    return "%s+0x%x%s" % (m.group(1), int(m.group(2) or 0), where)
 
 
 class Report:
@@ -59,7 +77,7 @@ class Checker:
         self.r = rec
         self.rep = Report()
         self.min_headroom = min_headroom
-        self.field = lambda name: C.RECORD_ADDR + rec.offset(name)
+        self.field = lambda name: rec.addr + rec.offset(name)
 
     # ---- record.* -----------------------------------------------------------------------------
     def check_record(self):
@@ -84,10 +102,16 @@ class Checker:
             rep.fail("RECORD_CHECKSUM", "record", self.field("checksum"), "0x%08x" % crc,
                      "0x%08x" % r.checksum)
         rep.ok("RECORD_CHECKSUM")
+        # The published copy is complete; only an update begun ticks ago and never finished
+        # fails (inspector/check.c).
         if r.generation & 1:
             rep.fail("RECORD_GENERATION", "record", self.field("generation"), "an even generation",
-                     "%d: %s while the kernel was updating the record"
-                     % (r.generation, "dump taken" if r.kind == "core" else "read"))
+                     "%d: the published copy was never finished" % r.generation)
+        elif r.abandoned:
+            rep.fail("RECORD_GENERATION", "record", C.RECORD_ADDR + 20,
+                     "an update within tick %d" % r.pending_since,
+                     "%d: pending since tick %d, now tick %d"
+                     % (r.pub_generation, r.pending_since, r.heartbeat))
         rep.ok("RECORD_GENERATION")
         return True
 
@@ -119,7 +143,8 @@ class Checker:
         out = [("text", r.text, "plain"), ("rodata", r.rodata, "image"),
                ("data", r.data, "image"), ("bss", r.bss, "image"),
                ("boot stack", r.boot_stack, "image"), ("padding", r.padding, "plain"),
-               ("record", r.record, "plain"), ("free", r.free, "plain")]
+               ("record", r.record, "plain"), ("task code", r.task_code, "plain"),
+               ("free", r.free, "plain")]
         for t in reversed(r.tasks):
             out.append((t.label, (t.lo, t.hi), "stack"))
         out.append(("kernel stack", r.kstack, "stack"))
@@ -335,8 +360,20 @@ class Checker:
                 rep.fail("RECORD_VERSION", region, v.addr, "an id below %d" % len(C.INVARIANTS),
                          "unknown invariant %d" % v.invariant, by_kernel=True)
                 continue
-            rep.fail(v.invariant, region, v.addr, v.expected, v.found, by_kernel=True)
+            if v.cause != C.LR_CAUSE_CHECK:
+                # A fault the hardware stopped: as inspector/check.c words it.
+                rep.fail(v.invariant, region, v.addr,
+                         "no access outside its stack and the task code" if v.owner
+                         else "no store to the kernel stack's lo word",
+                         "%s at pc %s" % (FAULT_KINDS.get(v.cause, "trap")[:28], pc_name(v.pc)[:60]),
+                         by_kernel=True)
+            elif v.pc:
+                rep.fail(v.invariant, region, v.addr, v.expected,
+                         "%s at %s" % (utils.hex64(v.found), pc_name(v.pc)[:63]), by_kernel=True)
+            else:
+                rep.fail(v.invariant, region, v.addr, v.expected, v.found, by_kernel=True)
         rep.ok("STACK_REFUSED")
+        rep.ok("TASK_ACCESS")
 
     def run(self):
         self.no_elf_compare = None

@@ -12,11 +12,12 @@ from klayout import constants as C
 from klayout import utils
 
 record_type = utils.CachedType("struct layout_record")
+publication_type = utils.CachedType("struct lr_publication")
 
 STATE_NAMES = {C.LR_TASK_NEW: "new", C.LR_TASK_READY: "ready", C.LR_TASK_RUNNING: "running",
                C.LR_TASK_PARKED: "parked", C.LR_TASK_FAULTED: "faulted"}
 RANGES = ("ram", "dtb", "text", "rodata", "data", "bss", "boot_stack", "padding", "record",
-          "free", "kstack")
+          "task_code", "free", "kstack")
 
 
 def state_name(state):
@@ -49,9 +50,12 @@ class Task:
         self.lo = int(v["stack"]["lo"])
         self.hi = int(v["stack"]["hi"])
         self.saved_sp = int(v["saved_sp"])
+        self.saved_pc = int(v["saved_pc"])
+        self.ctx = int(v["ctx"])
         self.depth = int(v["depth"])
         self.depth_reached = int(v["depth_reached"])
         self.switches = int(v["switches"])
+        self.preemptions = int(v["preemptions"])
 
     @property
     def label(self):
@@ -65,19 +69,27 @@ class Violation:
         self.addr = int(v["addr"])
         self.expected = int(v["expected"])
         self.found = int(v["found"])
+        self.pc = int(v["pc"])
+        self.cause = int(v["cause"])
 
 
 class Record:
     """The record as read now: raw bytes, the fields by name, tasks and kernel violations."""
 
-    def __init__(self, raw, rtype):
+    def __init__(self, raw, rtype, addr=None, pub=None):
         self.raw = raw
         self.type = rtype
+        self.addr = C.RECORD_ADDR if addr is None else addr   # the published copy read
+        # The publication block (docs/layout-record.md): an update pending since an older tick
+        # than the heartbeat was abandoned (lr_update_abandoned in the header).
+        self.pub_generation, self.heartbeat, self.pending_since = (
+            (int(pub["generation"]), int(pub["heartbeat"]), int(pub["pending_since"]))
+            if pub is not None else (0, 0, 0))
         v = gdb.Value(raw, rtype)
         for name in ("magic", "version", "size", "checksum", "generation", "flags",
                      "build_id_size", "available", "kernel_sp", "sentinel", "paint",
                      "image_crc", "current", "task_count", "task_max", "violation_count",
-                     "violation_max"):
+                     "violation_max", "tick_us", "pmp_entries"):
             setattr(self, name, int(v[name]))
         for name in RANGES:
             setattr(self, name, (int(v[name]["lo"]), int(v[name]["hi"])))
@@ -100,8 +112,12 @@ class Record:
                 and self.size == self.type.sizeof)
 
     @property
+    def abandoned(self):
+        return bool(self.pub_generation & 1) and self.heartbeat != self.pending_since
+
+    @property
     def mid_update(self):
-        return bool(self.generation & 1)
+        return bool(self.generation & 1) or self.abandoned
 
     def computed_checksum(self):
         """CRC-32 of the record's size bytes with the checksum field read as 0 (lr_checksum)."""
@@ -130,11 +146,21 @@ class Record:
 
 
 def load(require_header=True):
-    """The record now. Without a target, or (require_header) without a record yet, a GdbError."""
+    """The record now: the copy the publication block names (version 2: two copies follow the
+    block; docs/layout-record.md). Without a target, or (require_header) without a record yet,
+    a GdbError."""
     kind = utils.target_kind()
     rtype = record_type.get_type()
-    raw = utils.read_memory(C.RECORD_ADDR, rtype.sizeof, "the layout record")
-    rec = Record(raw, rtype)
+    ptype = publication_type.get_type()
+    praw = utils.read_memory(C.RECORD_ADDR, ptype.sizeof, "the layout record's publication block")
+    pub = gdb.Value(praw, ptype)
+    published = int(pub["published"])
+    if int(pub["magic"]) != C.LR_MAGIC or published > 1:
+        # No record (yet): the block's header stands for it, so the checks say what is wrong.
+        rec = Record(praw + bytes(rtype.sizeof - len(praw)), rtype, C.RECORD_ADDR, pub)
+    else:
+        addr = C.RECORD_ADDR + ptype.sizeof + published * rtype.sizeof
+        rec = Record(utils.read_memory(addr, rtype.sizeof, "the layout record"), rtype, addr, pub)
     rec.kind = kind
     if require_header:
         if rec.magic != C.LR_MAGIC:
@@ -168,8 +194,9 @@ def require_same_build(rec):
 
 def warn_mid_update(rec):
     if rec.mid_update:
-        gdb.write("warning: record generation %d is odd: the kernel was updating the record; "
-                  "fields may disagree with each other\n" % rec.generation)
+        gdb.write("warning: the kernel began a record update at tick %d and never finished it "
+                  "(tick %d now): the record shows the state before it\n"
+                  % (rec.pending_since, rec.heartbeat))
 
 
 def load_checked():
@@ -215,7 +242,8 @@ caught mid-update (odd generation)."""
         for name in ("available", "kernel_sp", "sentinel", "paint"):
             out.append("%s: %s" % (name, h(getattr(rec, name))))
         out.append("image_crc: 0x%08x" % rec.image_crc)
-        for name in ("current", "task_count", "task_max", "violation_count", "violation_max"):
+        for name in ("current", "task_count", "task_max", "violation_count", "violation_max",
+                     "tick_us", "pmp_entries"):
             out.append("%s: %d" % (name, getattr(rec, name)))
         for i, t in enumerate(rec.tasks):
             out.append("task[%d].id: %d" % (i, t.id))
@@ -224,15 +252,21 @@ caught mid-update (odd generation)."""
             out.append("task[%d].stack.lo: %s" % (i, h(t.lo)))
             out.append("task[%d].stack.hi: %s" % (i, h(t.hi)))
             out.append("task[%d].saved_sp: %s" % (i, h(t.saved_sp)))
+            out.append("task[%d].saved_pc: %s" % (i, h(t.saved_pc)))
+            out.append("task[%d].ctx: %s" % (i, h(t.ctx)))
             out.append("task[%d].depth: %d" % (i, t.depth))
             out.append("task[%d].depth_reached: %d" % (i, t.depth_reached))
             out.append("task[%d].switches: %d" % (i, t.switches))
+            out.append("task[%d].preemptions: %d" % (i, t.preemptions))
         for i, v in enumerate(rec.violations):
             out.append("violation[%d].invariant: %d (%s)" % (i, v.invariant, invariant_id(v.invariant)))
             out.append("violation[%d].owner: %d" % (i, v.owner))
             out.append("violation[%d].addr: %s" % (i, h(v.addr)))
             out.append("violation[%d].expected: %s" % (i, h(v.expected)))
             out.append("violation[%d].found: %s" % (i, h(v.found)))
+            out.append("violation[%d].pc: %s" % (i, h(v.pc)))
+            out.append("violation[%d].cause: %d%s" % (i, v.cause,
+                                                      " (check)" if v.cause == C.LR_CAUSE_CHECK else ""))
         gdb.write("\n".join(out) + "\n")
 
 

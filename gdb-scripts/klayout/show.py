@@ -1,6 +1,7 @@
 """show.py: `klayout show`, the design document's high/low diagram (docs: kernel memory
 management) drawn from the record and the stacks' memory now: end of RAM at the top, the kernel
-stack, the task stacks in creation order, free, the record, padding, kernel data and text."""
+stack, the task stacks in creation order, free, the task code, the record, padding, kernel data
+and text."""
 import gdb
 
 from klayout import constants as C
@@ -37,6 +38,9 @@ def boxes(rec):
     free = rec.free
     out.append((["free"], [utils.size_str(max(free[1] - free[0], 0)) +
                            ", available 0x%x" % rec.available], free[0], free[1]))
+    code = rec.task_code
+    out.append((["task code", "(user mode: read, execute)"], [utils.size_str(max(code[1] - code[0], 0))],
+                code[0], code[1]))
     out.append((["layout record"], ["%s at RECORD_ADDR, generation %d%s" % (
         utils.size_str(rec.record[1] - rec.record[0]), rec.generation,
         " (mid-update)" if rec.mid_update else "")], rec.record[0], rec.record[1]))
