@@ -4,6 +4,7 @@
  * checks every section's bounds against it before handing out bytes.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <fcntl.h>
 #include <string.h>
@@ -123,24 +124,44 @@ static int kelf_function_at(const struct kelf *k, uint64_t pc, const char **name
 	return -1;
 }
 
-/* "file:line" of pc from the DWARF line table (libdw), the compilation directory cut off. */
+/*
+ * "file:line" of pc from the DWARF line table (libdw), the compilation directory cut off. Of the
+ * rows at the last address <= pc, the first that begins a statement, as GDB picks it (an
+ * inlined function's rows share addresses with their caller's).
+ */
 static int kelf_line_at(const struct kelf *k, uint64_t pc, char *buf, size_t len)
 {
 	Dwarf *dw = dwarf_begin_elf(k->elf, DWARF_C_READ, NULL);
 	Dwarf_Die cu;
-	Dwarf_Line *line;
-	int lineno = 0, rc = -1;
+	Dwarf_Lines *lines;
+	size_t n;
+	int rc = -1;
 	if (!dw)
 		return -1;
-	if (dwarf_addrdie(dw, pc, &cu) && (line = dwarf_getsrc_die(&cu, pc)) != NULL &&
-	    dwarf_lineno(line, &lineno) == 0) {
-		const char *file = dwarf_linesrc(line, NULL, NULL);
-		Dwarf_Attribute at;
-		const char *dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
-		size_t dl = dir ? strlen(dir) : 0;
-		if (file && dir && strncmp(file, dir, dl) == 0 && file[dl] == '/')
-			file += dl + 1;
-		if (file) {
+	if (dwarf_addrdie(dw, pc, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+		Dwarf_Line *best = NULL;
+		Dwarf_Addr best_addr = 0;
+		for (size_t i = 0; i < n; i++) {
+			Dwarf_Line *l = dwarf_onesrcline(lines, i);
+			Dwarf_Addr a;
+			bool stmt = false, end = false;
+			if (!l || dwarf_lineaddr(l, &a) != 0 || a > pc)
+				continue;
+			dwarf_linebeginstatement(l, &stmt);
+			dwarf_lineendsequence(l, &end);
+			if (end || !stmt)
+				continue;
+			if (!best || a > best_addr)
+				best = l, best_addr = a;  /* the first statement row at a greater address */
+		}
+		int lineno = 0;
+		const char *file = best ? dwarf_linesrc(best, NULL, NULL) : NULL;
+		if (file && dwarf_lineno(best, &lineno) == 0) {
+			Dwarf_Attribute at;
+			const char *dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+			size_t dl = dir ? strlen(dir) : 0;
+			if (dir && strncmp(file, dir, dl) == 0 && file[dl] == '/')
+				file += dl + 1;
 			snprintf(buf, len, "%s:%d", file, lineno);
 			rc = 0;
 		}
@@ -158,10 +179,12 @@ void kelf_pc_name(const struct kelf *k, uint64_t pc, char *buf, size_t len)
 		snprintf(buf, len, "0x%" PRIx64, pc);
 		return;
 	}
+	/* gcc's clones (task_misbehave.constprop.0) under the name of the function they clone. */
+	int fl = (int)(strchr(fn, '.') ? (size_t)(strchr(fn, '.') - fn) : strlen(fn));
 	if (kelf_line_at(k, pc, line, sizeof line) == 0)
-		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", fn, pc - start, line);
+		snprintf(buf, len, "%.*s+0x%" PRIx64 " (%s)", fl, fn, pc - start, line);
 	else
-		snprintf(buf, len, "%s+0x%" PRIx64, fn, pc - start);
+		snprintf(buf, len, "%.*s+0x%" PRIx64, fl, fn, pc - start);
 }
 
 int kelf_build_id(const struct kelf *k, const uint8_t **id, size_t *len)

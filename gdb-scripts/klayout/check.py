@@ -27,15 +27,16 @@ FAULT_KINDS = {1: "fetch refused (mcause 1)", 5: "load refused (mcause 5)",
 
 
 def pc_name(pc):
-    """pc as the inspector prints it: SYMBOL+0xOFF (file:line), the ELF symbol holding pc (as
-    `info symbol` names it: task_misbehave.constprop.0) and the line table's line."""
+    """pc as the inspector prints it: FUNCTION+0xOFF (file:line), the ELF symbol holding pc
+    without gcc's clone suffix (task_misbehave.constprop.0 is task_misbehave) and the line
+    table's line."""
     m = re.match(r"(\S+)(?: \+ (\d+))? in section",
                  gdb.execute("info symbol 0x%x" % pc, to_string=True))
     if not m:
         return "0x%x" % pc
     sal = gdb.find_pc_line(pc)
     where = " (%s:%d)" % (sal.symtab.filename, sal.line) if sal.symtab and sal.line else ""
-    return "%s+0x%x%s" % (m.group(1), int(m.group(2) or 0), where)
+    return "%s+0x%x%s" % (m.group(1).split(".")[0], int(m.group(2) or 0), where)
 
 
 class Report:
