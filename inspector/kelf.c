@@ -126,7 +126,7 @@ static int kelf_function_at(const struct kelf *k, uint64_t pc, const char **name
 
 /*
  * "file:line" of pc from the DWARF line table (libdw), the compilation directory cut off. Of the
- * rows at the last address <= pc, the first that begins a statement, as GDB picks it (an
+ * rows at the last address <= pc, the last that begins a statement, as GDB picks it (an
  * inlined function's rows share addresses with their caller's).
  */
 static int kelf_line_at(const struct kelf *k, uint64_t pc, char *buf, size_t len)
@@ -151,8 +151,8 @@ static int kelf_line_at(const struct kelf *k, uint64_t pc, char *buf, size_t len
 			dwarf_lineendsequence(l, &end);
 			if (end || !stmt)
 				continue;
-			if (!best || a > best_addr)
-				best = l, best_addr = a;  /* the first statement row at a greater address */
+			if (!best || a >= best_addr)
+				best = l, best_addr = a;  /* the last statement row at the last address */
 		}
 		int lineno = 0;
 		const char *file = best ? dwarf_linesrc(best, NULL, NULL) : NULL;

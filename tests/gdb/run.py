@@ -493,7 +493,7 @@ def t_violations():
         out = re.sub(r"now tick \d+", "now tick N", s.out("klayout check -v " + gopts))
         got = {l.split(":", 1)[0] for l in out.splitlines() if VIOLATION_RE.match(l)}
         R.ok("violation %s: klayout check reports %s" % (name, " ".join(sorted(expect)) or "nothing"),
-             (expect <= got if expect else not got) and "klayout check: " in out,
+             (expect <= got and "klayout check: " in out) if expect else not got,
              "\n".join(l for l in out.splitlines() if ": ok:" not in l))
         R.ok("violation %s: every command runs without a traceback" % name,
              "Traceback" not in s.text and all(s.out(c) for c in ("klayout record",
