@@ -198,6 +198,10 @@ def backtrace(rec, who):
         label, lo, hi, saved, ctx = t.label, t.lo, t.hi, t.saved_sp, t.ctx
         running, new = t.state == C.LR_TASK_RUNNING, t.state == C.LR_TASK_NEW
         state = record.state_name(t.state)
+    if running and ctx is not None and (regs is None or not lo < regs[1] <= hi):
+        # The record names it, but the hart is in the kernel (between its trap and the switch,
+        # or between the switch and its resume): its frame holds its registers.
+        running, state = False, state + " (the hart is in the kernel)"
     if running:
         if regs is None or not lo < regs[1] <= hi:
             raise gdb.GdbError("%s is %s but the hart's sp is not in its stack 0x%x-0x%x: "

@@ -63,7 +63,10 @@ def measure(rec):
     for t in rec.tasks:
         out.append(StackInfo(t.label, t.id, t.name, t.state, t.lo, t.hi, t.saved_sp))
     sp = utils.hart_sp()
-    on_hart = next((s for s in out if s.contains(sp)), None)
+    # On the hart is the stack the record says (current), as inspector/stacks.c judges it: the
+    # kernel runs between a task's trap and its switch, on its own stack, while the record
+    # still names the task.
+    on_hart = next((s for s in out if s.id == rec.current and s.contains(sp)), None)
     for s in out:
         mem = utils.try_read(s.lo, s.size) if 16 <= s.size <= (1 << 30) else None
         if mem is not None:
