@@ -101,9 +101,9 @@ void record_violation(uint32_t invariant, uint32_t owner, uint64_t addr, uint64_
 	if (cause == LR_CAUSE_CHECK)
 		kprintf("violation: %s %s (%u) at %lx: expected %lx, found %lx\n",
 			lr_invariant_id(invariant), who, owner, addr, expected, found);
-	else
-		kprintf("violation: %s %s (%u) at %lx: mcause %u at pc %lx\n", lr_invariant_id(invariant),
-			who, owner, addr, cause, pc);
+	else /* the one console line of a fault the hardware stopped */
+		kprintf("fault: %s: %s (%u) stopped at pc %lx: mcause %u, address %lx\n",
+			lr_invariant_id(invariant), who, owner, pc, cause, addr);
 	r = record_begin();
 	if (r->violation_count < LR_MAX_VIOLATIONS)
 		r->violations[r->violation_count] =

@@ -373,8 +373,6 @@ static uint32_t classify(const struct task *t, uint64_t addr)
 void task_fault(struct task *t, uint64_t cause, uint64_t addr)
 {
 	uint32_t inv = (cause == 1 || cause == 5 || cause == 7) ? classify(t, addr) : LR_INV_TASK_ACCESS;
-	kprintf("fault: task %u '%s' mcause %lu at pc %lx, address %lx: %s\n", t->index + 1,
-		t->cfg->name, cause, t->frame.pc, addr, lr_invariant_id(inv));
 	record_violation(inv, t->index + 1, addr, record_now()->tasks[t->index].stack.lo,
 			 t->frame.sp, t->frame.pc, (uint32_t)cause);
 	sched_leave(t, LEAVE_FAULTED, 0);
