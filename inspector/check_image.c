@@ -152,6 +152,12 @@ static void check_regions(struct check_ctx *c)
 			    "_record_start/_record_end", "missing in the ELF");
 	else
 		check_range_is(c, "record", record, r->record);
+	if (kelf_symbol(c->k, "_task_code_start", &record.lo) != 0 ||
+	    kelf_symbol(c->k, "_task_code_end", &record.hi) != 0)
+		report_fail(c->rep, LR_INV_ELF_REGIONS, SOURCE_INSPECTOR, "task code", r->task_code.lo,
+			    "_task_code_start/_task_code_end", "missing in the ELF");
+	else
+		check_range_is(c, "task code", record, r->task_code);
 	report_pass(c->rep, LR_INV_ELF_REGIONS);
 }
 

@@ -350,6 +350,12 @@ class Checker:
                      "missing in the ELF")
         elif want != r.record:
             rep.fail("ELF_REGIONS", "record", r.record[0], rng(*want), rng(*r.record))
+        want = (utils.symbol_address("_task_code_start"), utils.symbol_address("_task_code_end"))
+        if None in want:
+            rep.fail("ELF_REGIONS", "task code", r.task_code[0], "_task_code_start/_task_code_end",
+                     "missing in the ELF")
+        elif want != r.task_code:
+            rep.fail("ELF_REGIONS", "task code", r.task_code[0], rng(*want), rng(*r.task_code))
         rep.ok("ELF_REGIONS")
 
     # ---- what the kernel saw itself -----------------------------------------------------------

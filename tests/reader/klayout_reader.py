@@ -519,7 +519,9 @@ class Checker:
                               "[%s, %s)" % (hexa(rec[0]), hexa(rec[1])))
         for what, field, at, sym in (("padding.lo", "padding", 0, "_image_end"),
                                      ("record.lo", "record", 0, "_record_start"),
-                                     ("record.hi", "record", 1, "_record_end")):
+                                     ("record.hi", "record", 1, "_record_end"),
+                                     ("task_code.lo", "task code", 0, "_task_code_start"),
+                                     ("task_code.hi", "task code", 1, "_task_code_end")):
             if self.k.symbols.get(sym) != r[field][at]:
                 self.fail("elf.regions", field, r[field][at], "%s (%s)" % (
                     hexa(self.k.symbols[sym]) if sym in self.k.symbols else "absent", sym),

@@ -82,6 +82,14 @@ static void update_in_progress(struct fixture *f) { f->pub->generation = 43; f->
 static void hart_on_boot_stack(struct fixture *f) { f->hart_sp = f->rec->boot_stack.hi - 0x40; }
 static void other_build_id(struct fixture *f) { f->rec->build_id[0] ^= 0xff; fx_seal(f); }
 
+/* The record's task code ends a page later than the ELF's symbols say (free follows it). */
+static void task_code_moved(struct fixture *f)
+{
+	f->rec->task_code.hi += 0x1000;
+	f->rec->free.lo = f->rec->task_code.hi;
+	fx_seal(f);
+}
+
 static void regions_moved(struct fixture *f)
 {
 	/* Still in order, so only the ELF can tell: the image is said to end 16 bytes later. */
@@ -112,6 +120,7 @@ static const struct breakage cases[] = {
 	{ "hart.sp", hart_on_boot_stack, CORE, "", "in the boot stack" },
 	{ "elf.build-id", other_build_id, CORE, "--elf %E", NULL },
 	{ "elf.regions", regions_moved, RAW, "--elf %E", "boot_stack" },
+	{ "elf.regions", task_code_moved, RAW, "--elf %E", "elf.regions: task code: at 0x0000000080104000" },
 };
 
 /* Writes the dump of the given kind (and the kernel ELF), runs check, returns the exit code. */
