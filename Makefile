@@ -29,14 +29,14 @@ KLDFLAGS := -nostdlib -Wl,--build-id=sha1 -Wl,-T,$(K)/kernel.ld -Wl,--no-warn-rw
 # Host tools share only include/ and lib/ with the kernel, never kernel/.
 CFLAGS     ?= -O2 -g
 HOSTCFLAGS  = -Iinclude -Iengine -D_GNU_SOURCE $(CPPFLAGS) $(CFLAGS) -std=c11 -Wall -Wextra -Werror -MD
-ELF_CFLAGS  = $(shell pkg-config --cflags libelf 2>/dev/null)
-ELF_LIBS    = $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
+ELF_CFLAGS  = $(shell pkg-config --cflags libelf libdw 2>/dev/null)
+ELF_LIBS    = $(shell pkg-config --libs libelf libdw 2>/dev/null || echo -ldw -lelf)
 
-KERNEL_SRCS := $(wildcard kernel/*.S kernel/*.c kernel/platform/*.c) lib/crc32.c lib/diagram.c
+KERNEL_SRCS := $(wildcard kernel/*.S kernel/*.c kernel/platform/*.c) lib/crc32.c lib/diagram.c lib/lr_publish.c
 KERNEL_OBJS := $(patsubst %,$(K)/obj/%.o,$(KERNEL_SRCS))
 
 # The rules engine (engine/klayout.h): every check, the record, the stacks, the texts.
-ENGINE_SRCS    := $(wildcard engine/*.c) lib/crc32.c lib/diagram.c
+ENGINE_SRCS    := $(wildcard engine/*.c) lib/crc32.c lib/diagram.c lib/lr_publish.c
 ENGINE_OBJS    := $(patsubst %.c,$(H)/host/%.o,$(ENGINE_SRCS))
 INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
@@ -67,9 +67,12 @@ $(K)/kernel.ld: linker/kernel.ld.S include/memlayout.h | deps
 	@mkdir -p $(@D)
 	$(KCC) -E -P -x c -D__ASSEMBLER__ -Iinclude $< -o $@
 
+# Every kernel function checks its stack on entry (trap.S's __cyg_profile_func_enter); the task
+# code runs in user mode and can call nothing of the kernel, so it is built without the check.
+KSTACKCHECK = $(if $(filter kernel/ucode.c,$<),,-finstrument-functions)
 $(K)/obj/%.o: % $(K)/gen/config.h | deps
 	@mkdir -p $(@D)
-	$(KCC) $(KCFLAGS) -c $< -o $@
+	$(KCC) $(KCFLAGS) $(KSTACKCHECK) -c $< -o $@
 
 $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
@@ -182,12 +185,14 @@ endif
 # ---- tests ---------------------------------------------------------------------------------------
 # The kernel's own unit tests compile kernel code on the host: only they see kernel/.
 UNIT_CFLAGS = $(HOSTCFLAGS) -Ikernel -Itools -fsanitize=address,undefined -fno-sanitize-recover=all
-UNIT_TESTS  := $(H)/test_stack $(H)/test_fdt $(H)/test_config
+UNIT_TESTS  := $(H)/test_stack $(H)/test_fdt $(H)/test_config $(H)/test_pmp $(H)/test_publish
 DTBS        := $(H)/dtb/virt-64M.dtb $(H)/dtb/virt-128M.dtb $(H)/dtb/virt-5G.dtb
 
 $(H)/test_stack: tests/unit/test_stack.c kernel/stack.c | deps
 $(H)/test_fdt: tests/unit/test_fdt.c kernel/platform/fdt.c | deps
 $(H)/test_config: tests/unit/test_config.c tools/config.c | deps
+$(H)/test_pmp: tests/unit/test_pmp.c kernel/pmp.c | deps
+$(H)/test_publish: tests/unit/test_publish.c lib/lr_publish.c lib/crc32.c | deps
 $(UNIT_TESTS):
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) -lcmocka
@@ -213,6 +218,7 @@ test-boot: host | deps
 test-gate: host | deps
 	$(PYTHON) tests/gate/test_gate.py
 	$(PYTHON) tests/gate/test_contract.py
+	$(PYTHON) tests/gate/test_running.py
 
 test-gdb: host | deps
 	$(PYTHON) tests/gdb/run.py

@@ -4,7 +4,7 @@
 An ELF core is opened with drgn's own core-dump reader (Program.set_core_dump); a raw RAM image
 (no ELF header) is given to drgn as one physical+virtual memory segment at 0x80000000 read from
 the file (Program.add_memory_segment). The record is read through the kernel's debug info
-(prog['layout_record']), the image and every stack through prog.read(). drgn cannot unwind
+(prog['record_area'], its published copy), the image and every stack through prog.read(). drgn cannot unwind
 RISC-V cores, so the hart's sp comes from the thread's NT_PRSTATUS (pr_reg at 112: pc, ra, sp)
 where drgn offers Thread.prstatus() (not in Debian's 0.0.22: hart.sp is skipped there).
 The build ID is the note at _build_id_note as the dump holds it (drgn exposes no ELF section
@@ -40,7 +40,8 @@ class Backend:
             prog.add_memory_segment(RAM_BASE, size, reader, True)
         prog.load_debug_info([kernel])
         self.prog = prog
-        lr = prog["layout_record"]
+        area = prog["record_area"]            # record v2: the copy the block publishes
+        lr = area.copy[area.pub.published.value_()]
         self.raw_addr = lr.address_
         self.rec = peer_checks.from_value(lr, lambda v, n: v.member_(n), lambda v: v.value_())
         self.raw = prog.read(lr.address_, drgn.sizeof(lr))

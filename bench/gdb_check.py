@@ -2,7 +2,7 @@
 
     gdb-multiarch -batch -nx build/kernel.elf -ex 'core-file DUMP' -x bench/gdb_check.py
 
-The record is read through the kernel's debug info (gdb.parse_and_eval('layout_record')), the
+The record is read through the kernel's debug info (the published copy of record_area), the
 image and every stack through Inferior.read_memory, the hart's sp from the core's NT_PRSTATUS
 ($sp), the build ID from the objfile. GDB has no target for a raw RAM image: ELF cores only.
 Prints one summary line; `gdb -batch` exits 1 when a check fails (a gdb.GdbError at the end).
@@ -24,7 +24,7 @@ import peer_checks  # noqa: E402
 class Backend:
     def __init__(self):
         self.inf = gdb.selected_inferior()
-        lr = gdb.parse_and_eval("layout_record")
+        lr = gdb.parse_and_eval("record_area.copy[record_area.pub.published]")  # record v2
         self.rec = peer_checks.from_value(lr, lambda v, n: v[n], int)
         addr = int(lr.address)
         self.raw = self.read(addr, lr.type.sizeof)

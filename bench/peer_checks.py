@@ -30,7 +30,7 @@ INVARIANTS = [inv_id for _name, inv_id, _text in C.INVARIANTS]
 IMAGE = [("text", "_text_start", "_text_end"), ("rodata", "_rodata_start", "_rodata_end"),
          ("data", "_data_start", "_data_end"), ("bss", "_bss_start", "_bss_end"),
          ("boot_stack", "_boot_stack_start", "_boot_stack_end")]
-ORDER = ["text", "rodata", "data", "bss", "boot_stack", "padding", "record", "free"]
+ORDER = ["text", "rodata", "data", "bss", "boot_stack", "padding", "record", "task_code", "free"]
 
 
 def run(b):
@@ -42,7 +42,7 @@ def run(b):
 
     r = b.rec
     res("record.magic", r["magic"] == C.LR_MAGIC)
-    res("record.version", r["version"] == 1)
+    res("record.version", r["version"] == C.LR_VERSION)
     res("record.size", r["size"] == len(b.raw))
     if "fail" in v.values():
         return {i: v.get(i, "skip") for i in INVARIANTS}
@@ -142,7 +142,7 @@ def from_value(root, field, to_int):
         rec[f] = get(f)
     rec["build_id"] = bytes(get("build_id[%d]" % i) for i in range(32))
     for f in ("ram", "dtb", "text", "rodata", "data", "bss", "boot_stack", "padding", "record",
-              "free", "kstack"):
+              "task_code", "free", "kstack"):
         rec[f] = (get(f + ".lo"), get(f + ".hi"))
     rec["tasks"] = []
     for i in range(min(rec["task_count"], 64)):

@@ -13,6 +13,8 @@ with hyperfine (warm-up, repeated runs, medians from --export-json):
                (ELF cores only: GDB has no target for a raw RAM image)
     reader     tests/reader/klayout_reader.py DUMP --elf KERNEL   (pyelftools)
 
+First, the kernel's own cost of a task switch and of the record update in it (kstats, read from a
+dump of the default kernel a few seconds after its ready line: --switch-only runs just that).
 Peak RSS is /usr/bin/time -f %M, the largest of --rss-runs runs. A size's dumps are deleted
 before the next size is dumped; disk space is checked first. Then `make check` itself at
 --gate-sizes (default 128M, 1G, 8G, 16G) side by side, with the dump's disk use and the ratio to
@@ -23,6 +25,7 @@ Exit 0 when every target is met, 1 when one is missed, 2 on an error.
 
     /usr/bin/python3 bench/run.py [--sizes 128M,1G,4G] [--runs 20] [--warmup 3] [--no-gate]
     /usr/bin/python3 bench/run.py --gate-only [--gate-sizes 128M,1G,8G,16G]   (`make bench-gate`)
+                                  [--switch-seconds 3] [--switch-only]
 """
 import argparse
 import glob
@@ -32,7 +35,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import struct
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -254,6 +259,50 @@ def bench_gdbstub(a, results):
 
 
 # ---- the table --------------------------------------------------------------------------------------
+def bench_switch(a, results):
+    """The kernel's own cost of a task switch and of the record update inside it, after its ready
+    line: kernel/task.c sums them in `kstats` (minstret and mcycle deltas); read from a dump
+    taken a few seconds into the run, at the symbol's address. No target: a figure to watch."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import kbuild
+    from elftools.elf.elffile import ELFFile
+    print("bench: task switch and record update cost (default config, %.0f s of switching)"
+          % a.switch_seconds, file=sys.stderr, flush=True)
+    kernel = kbuild.kernel(os.path.join(ROOT, "examples", "default.conf"))
+    with open(kernel, "rb") as f:
+        sym = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("kstats")[0]
+    dump = os.path.join(OUT, "switch.bin")
+    # -icount shift=0: one instruction per virtual ns, and minstret counts instructions (without
+    # it QEMU's TCG reads mcycle and minstret from the host's cycle counter).
+    with kqemu.Qemu(kernel, "128M", console=dump + ".console", extra=("-icount", "shift=0")) as q:
+        q.wait_ready(60)
+        time.sleep(a.switch_seconds)
+        q.dump_sparse(dump)
+    with open(dump, "rb") as f:
+        f.seek(sym["st_value"] - q.ready_fields()["ram"][0])
+        switches, sw_i, sw_c, rec_i, rec_c = struct.unpack("<5Q", f.read(40))
+    os.unlink(dump)
+    if not switches:
+        raise RuntimeError("no switch was measured")
+    results["switch"] = {"switches": switches, "switch_instret": sw_i / switches,
+                         "switch_mcycle": sw_c / switches, "record_instret": rec_i / switches,
+                         "record_mcycle": rec_c / switches, "seconds": a.switch_seconds,
+                         "kernel": rel(kernel)}
+
+
+def switch_lines(results):
+    s = results.get("switch")
+    if not s:
+        return ""
+    return ("\ntask switch, default config, %d switches in %.0f s after the ready line "
+            "(kernel/task.c kstats; QEMU -icount shift=0: mcycle counts instructions too):\n"
+            "  switch (trap entry to task_resume)  %8.0f instructions  %10.0f mcycle\n"
+            "  record update inside it             %8.0f instructions  %10.0f mcycle  (%.0f%%)\n"
+            % (s["switches"], s["seconds"], s["switch_instret"], s["switch_mcycle"],
+               s["record_instret"], s["record_mcycle"],
+               100.0 * s["record_instret"] / s["switch_instret"]))
+
+
 def verdict(ok):
     return "met" if ok else "MISSED"
 
@@ -364,6 +413,9 @@ def main():
     ap.add_argument("--gate-sizes", default="128M,1G,8G,16G", help="RAM sizes of `make check`")
     ap.add_argument("--gate-only", action="store_true", help="only `make check` at --gate-sizes")
     ap.add_argument("--no-gate", action="store_true", help="skip the gate and gdbstub runs")
+    ap.add_argument("--switch-seconds", type=float, default=3.0,
+                    help="how long the kernel switches tasks before its costs are read")
+    ap.add_argument("--switch-only", action="store_true", help="only the task switch's cost")
     ap.add_argument("--table-only", action="store_true",
                     help="print the table of build/bench/results.json and exit")
     a = ap.parse_args()
@@ -386,6 +438,11 @@ def main():
                    "fast_runs": a.fast_runs}
         try:
             results["gate_runs"] = a.gate_runs
+            if not a.gate_only:
+                bench_switch(a, results)
+            if a.switch_only:
+                print(switch_lines(results).strip())
+                return 0
             for mem in ([] if a.gate_only else a.sizes.split(",")):
                 bench_size(mem, a, results)
             if not a.no_gate:
@@ -404,6 +461,7 @@ def main():
           % (m["cpu"], m["nproc"], m["ram"], results.get("fast_runs", 0), results["runs"],
              results["warmup"]))
     print(text)
+    print(switch_lines(results))
     print("targets missed: %s" % (", ".join(missed) if missed else "none"))
     return 1 if missed else 0
 

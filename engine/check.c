@@ -7,12 +7,12 @@
 #include <string.h>
 #include "engine.h"
 
-#define FIELD_ADDR(field) (RECORD_ADDR + offsetof(struct layout_record, field))
+#define FIELD_ADDR(field) (kl_record_addr(c->s) + offsetof(struct layout_record, field))
 
 int check_record(struct check_ctx *c)
 {
 	const struct layout_record *r = c->r;
-	char e[32], f[64];
+	char e[48], f[96];
 
 	if (r->magic != LR_MAGIC)
 		report_fail_hex(c->rep, LR_INV_RECORD_MAGIC, "record", FIELD_ADDR(magic), LR_MAGIC, r->magic);
@@ -42,11 +42,19 @@ int check_record(struct check_ctx *c)
 		report_fail(c->rep, LR_INV_RECORD_CHECKSUM, SOURCE_INSPECTOR, "record", FIELD_ADDR(checksum), e, f);
 	}
 	report_pass(c->rep, LR_INV_RECORD_CHECKSUM);
+	/* A published copy is always complete; an update is at fault only if it was abandoned:
+	 * begun at an older heartbeat than the block's (an update never spans a tick). */
+	struct lr_publication pub;
 	if (r->generation & 1) {
-		snprintf(f, sizeof f, "%u: %s while the kernel was updating the record", r->generation,
-			 kl_live(c->s) ? "read" : "dump taken");
+		snprintf(f, sizeof f, "%u: the published copy was never finished", r->generation);
 		report_fail(c->rep, LR_INV_RECORD_GENERATION, SOURCE_INSPECTOR, "record",
 			    FIELD_ADDR(generation), "an even generation", f);
+	} else if (record_publication(c->s, &pub) == 0 && lr_update_abandoned(&pub)) {
+		snprintf(e, sizeof e, "an update within tick %" PRIu64, pub.pending_since);
+		snprintf(f, sizeof f, "%u: pending since tick %" PRIu64 ", now tick %" PRIu64,
+			 pub.generation, pub.pending_since, pub.heartbeat);
+		report_fail(c->rep, LR_INV_RECORD_GENERATION, SOURCE_INSPECTOR, "record",
+			    RECORD_ADDR + offsetof(struct lr_publication, generation), e, f);
 	}
 	report_pass(c->rep, LR_INV_RECORD_GENERATION);
 	return 0;
@@ -108,10 +116,22 @@ static void kernel_owner(char *buf, size_t len, const struct layout_record *r, u
  * own id. An id this reader does not know means the kernel is newer than the reader: reported
  * as record.version, the invariant that says so.
  */
+static const char *fault_kind(uint32_t cause)
+{
+	switch (cause) {
+	case 1: return "fetch refused (mcause 1)";
+	case 5: return "load refused (mcause 5)";
+	case 7: return "store refused (mcause 7)";
+	case 2: return "illegal instruction (mcause 2)";
+	case 8: return "unknown ecall (mcause 8)";
+	default: return "trap";
+	}
+}
+
 static void check_kernel_reported(struct check_ctx *c)
 {
 	const struct layout_record *r = c->r;
-	char region[48], e[24], f[64];
+	char region[48], e[24], f[VIOLATION_TEXT], pc[64];
 
 	c->rep->kernel_seen = r->violation_count;
 	c->rep->kernel_kept = record_violations_kept(r);
@@ -124,10 +144,27 @@ static void check_kernel_reported(struct check_ctx *c)
 			report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_KERNEL, region, v->addr, e, f);
 			continue;
 		}
-		report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr, hex64(e, v->expected),
-			    hex64(f, v->found));
+		if (v->cause != LR_CAUSE_CHECK) {
+			/* A fault the hardware stopped: what was refused, where, and why. */
+			kelf_pc_name(c->k, v->pc, pc, sizeof pc);
+			snprintf(f, sizeof f, "%.28s at pc %.60s", fault_kind(v->cause), pc);
+			report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
+				    v->owner ? "no access outside its stack and the task code"
+					     : "no store to the kernel stack's lo word", f);
+		} else if (v->pc) {
+			/* A check that knows where: the kernel's sp check at a function's entry,
+			 * or a task's sp when it left the hart. */
+			kelf_pc_name(c->k, v->pc, pc, sizeof pc);
+			snprintf(f, sizeof f, "%s at %s", hex64(e, v->found), pc);
+			report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
+				    hex64(e, v->expected), f);
+		} else {
+			report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
+				    hex64(e, v->expected), hex64(f, v->found));
+		}
 	}
 	report_pass(c->rep, LR_INV_STACK_REFUSED);
+	report_pass(c->rep, LR_INV_TASK_ACCESS);
 }
 
 void check_run(struct check_ctx *c)

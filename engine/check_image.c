@@ -110,7 +110,7 @@ static void check_build_id(struct check_ctx *c)
 	const uint8_t *id;
 	size_t len;
 	char e[2 * LR_BUILD_ID_MAX + 1], f[2 * LR_BUILD_ID_MAX + 1];
-	const uint64_t at = RECORD_ADDR + offsetof(struct layout_record, build_id);
+	const uint64_t at = kl_record_addr(c->s) + offsetof(struct layout_record, build_id);
 	uint32_t have = c->r->build_id_size < LR_BUILD_ID_MAX ? c->r->build_id_size : LR_BUILD_ID_MAX;
 
 	if (kelf_build_id(c->k, &id, &len) != 0)
@@ -165,6 +165,12 @@ static void check_regions(struct check_ctx *c)
 			    LR_SYM_RECORD_START "/" LR_SYM_RECORD_END, "missing in the ELF");
 	else
 		check_range_is(c, "record", record, r->record);
+	if (kelf_symbol(c->k, LR_SYM_TASK_CODE_START, &record.lo) != 0 ||
+	    kelf_symbol(c->k, LR_SYM_TASK_CODE_END, &record.hi) != 0)
+		report_fail(c->rep, LR_INV_ELF_REGIONS, SOURCE_INSPECTOR, "task code", r->task_code.lo,
+			    LR_SYM_TASK_CODE_START "/" LR_SYM_TASK_CODE_END, "missing in the ELF");
+	else
+		check_range_is(c, "task code", record, r->task_code);
 	report_pass(c->rep, LR_INV_ELF_REGIONS);
 }
 

@@ -83,7 +83,7 @@ static void check_order(struct check_ctx *c)
 		snprintf(e, sizeof e, "task_count <= %u", LR_MAX_TASKS);
 		snprintf(f, sizeof f, "%u", c->r->task_count);
 		report_fail(c->rep, LR_INV_LAYOUT_ORDER, SOURCE_INSPECTOR, "record",
-			    RECORD_ADDR + offsetof(struct layout_record, task_count), e, f);
+			    kl_record_addr(c->s) + offsetof(struct layout_record, task_count), e, f);
 	}
 	/* The device tree is dead after boot and may lie under a stack, but it was in RAM. */
 	const struct lr_range dtb = c->r->dtb, ram = c->r->ram;
@@ -125,7 +125,7 @@ static void check_chain(struct check_ctx *c)
 	/* above_lo is now the lowest stack's lo, where the allocator must stand. */
 	if (r->available != above_lo)
 		report_fail_hex(c->rep, LR_INV_LAYOUT_AVAILABLE, "record",
-				RECORD_ADDR + offsetof(struct layout_record, available), above_lo, r->available);
+				kl_record_addr(c->s) + offsetof(struct layout_record, available), above_lo, r->available);
 	report_pass(c->rep, LR_INV_LAYOUT_AVAILABLE);
 }
 

@@ -80,25 +80,6 @@ static void check_sp(struct check_ctx *c, const struct stack_info *s)
 }
 
 /*
- * A saved sp points at the frame swtch.S pushed (or task_create's initial one): CTX_SIZE bytes
- * that must lie inside the stack, below hi. The kernel's sp is such a frame only while a task
- * is on the hart; at halt it is the kernel's own.
- */
-static void check_frame(struct check_ctx *c, const struct stack_info *s)
-{
-	char e[VIOLATION_TEXT], f[24];
-	if ((s->id == 0 && c->r->current == 0) || !saved_sp_meaningful(c, s) ||
-	    !sp_inside(s->saved_sp, s->range))
-		return;
-	if (s->range.hi - s->saved_sp < CTX_SIZE) {
-		snprintf(e, sizeof e, "a %u-byte context frame above sp, sp <= 0x%" PRIx64, CTX_SIZE,
-			 s->range.hi - CTX_SIZE);
-		report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, s->owner, s->saved_sp, e,
-			    hex64(f, s->saved_sp));
-	}
-}
-
-/*
  * The tasks' states against `current` and their switch counts: the one on the hart is RUNNING,
  * no other is, and a task is NEW exactly until its first switch. These fields say whose sp is
  * live, so stack.sp reports them. Mid-update (odd generation) they may disagree by design.
@@ -162,7 +143,7 @@ void check_stacks(struct check_ctx *c)
 {
 	if (c->r->sentinel != LR_SENTINEL)
 		report_fail_hex(c->rep, LR_INV_STACK_LO_EXCLUDED, "record",
-				RECORD_ADDR + offsetof(struct layout_record, sentinel), LR_SENTINEL,
+				kl_record_addr(c->s) + offsetof(struct layout_record, sentinel), LR_SENTINEL,
 				c->r->sentinel);
 	/* The paint is what the overflow and headroom measures compare against. */
 	if (c->r->paint != LR_PAINT)
@@ -174,7 +155,6 @@ void check_stacks(struct check_ctx *c)
 		check_lo_excluded(c, s);
 		check_overflow(c, s);
 		check_sp(c, s);
-		check_frame(c, s);
 		if (c->min_headroom >= 0)
 			check_headroom(c, s);
 	}

@@ -26,8 +26,13 @@ int kl_unsaved(const struct kl_session *s, uint64_t addr, uint64_t len);
 const char *kl_no_harts(const struct kl_session *s);
 
 /* ---- record.c -------------------------------------------------------------------------------- */
-/* Copies the record out of the target at RECORD_ADDR: 0, or -1 after a message (no record page). */
-int record_find(const struct kl_session *s, struct layout_record *r);
+/* Copies the published record copy out of the target (its address in *addr): 0, or -1 after a
+ * message (no record page). */
+int record_find(const struct kl_session *s, struct layout_record *r, uint64_t *addr);
+/* The publication block at RECORD_ADDR: 0, or -1 when the target lacks it. */
+int record_publication(const struct kl_session *s, struct lr_publication *pub);
+/* Where the record copy the checks read lies (fields are reported at their address there). */
+uint64_t kl_record_addr(const struct kl_session *s);
 
 /* ---- stacks.c -------------------------------------------------------------------------------- */
 size_t stacks_measure(const struct kl_session *s, const struct layout_record *r,

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <inttypes.h>
 #include <libelf.h>
+#include <stdbool.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include "klayout.h"
 
 #define KELF_MAX_SIZE (256u << 20) /* far above any kernel; a bound on what is read */
@@ -171,6 +175,96 @@ int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value)
 		}
 	}
 	return -1;
+}
+
+/* The function symbol holding pc: its name and start. 0, or -1 when no symbol holds it. */
+static int kelf_function_at(const struct kelf *k, uint64_t pc, const char **name, uint64_t *start)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(k->elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		size_t n = data->d_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || pc < sym.st_value ||
+			    pc - sym.st_value >= (sym.st_size ? sym.st_size : 1))
+				continue;
+			*name = elf_strptr(k->elf, sh.sh_link, sym.st_name);
+			*start = sym.st_value;
+			return *name ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+/*
+ * "file:line" of pc from the DWARF line table (libdw), the compilation directory cut off. Of the
+ * rows at the last address <= pc, the last that begins a statement, as GDB picks it (an
+ * inlined function's rows share addresses with their caller's).
+ */
+static int kelf_line_at(const struct kelf *k, uint64_t pc, char *buf, size_t len)
+{
+	Dwarf *dw = dwarf_begin_elf(k->elf, DWARF_C_READ, NULL);
+	Dwarf_Die cu;
+	Dwarf_Lines *lines;
+	size_t n;
+	int rc = -1;
+	if (!dw)
+		return -1;
+	if (dwarf_addrdie(dw, pc, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+		Dwarf_Line *best = NULL;
+		Dwarf_Addr best_addr = 0;
+		for (size_t i = 0; i < n; i++) {
+			Dwarf_Line *l = dwarf_onesrcline(lines, i);
+			Dwarf_Addr a;
+			bool stmt = false, end = false;
+			if (!l || dwarf_lineaddr(l, &a) != 0 || a > pc)
+				continue;
+			dwarf_linebeginstatement(l, &stmt);
+			dwarf_lineendsequence(l, &end);
+			if (end || !stmt)
+				continue;
+			if (!best || a >= best_addr)
+				best = l, best_addr = a;  /* the last statement row at the last address */
+		}
+		int lineno = 0;
+		const char *file = best ? dwarf_linesrc(best, NULL, NULL) : NULL;
+		if (file && dwarf_lineno(best, &lineno) == 0) {
+			Dwarf_Attribute at;
+			const char *dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+			size_t dl = dir ? strlen(dir) : 0;
+			if (dir && strncmp(file, dir, dl) == 0 && file[dl] == '/')
+				file += dl + 1;
+			snprintf(buf, len, "%s:%d", file, lineno);
+			rc = 0;
+		}
+	}
+	dwarf_end(dw);
+	return rc;
+}
+
+void kelf_pc_name(const struct kelf *k, uint64_t pc, char *buf, size_t len)
+{
+	const char *fn;
+	uint64_t start;
+	char line[160];
+	if (!k || kelf_function_at(k, pc, &fn, &start) != 0) {
+		snprintf(buf, len, "0x%" PRIx64, pc);
+		return;
+	}
+	/* gcc's clones (task_misbehave.constprop.0) under the name of the function they clone. */
+	int fl = (int)(strchr(fn, '.') ? (size_t)(strchr(fn, '.') - fn) : strlen(fn));
+	if (kelf_line_at(k, pc, line, sizeof line) == 0)
+		snprintf(buf, len, "%.*s+0x%" PRIx64 " (%s)", fl, fn, pc - start, line);
+	else
+		snprintf(buf, len, "%.*s+0x%" PRIx64, fl, fn, pc - start);
 }
 
 int kelf_build_id(const struct kelf *k, const uint8_t **id, size_t *len)

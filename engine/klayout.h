@@ -132,6 +132,9 @@ Elf_Scn *kelf_section(const struct kelf *k, const char *name, GElf_Shdr *shdr);
 int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value);
 /* The NT_GNU_BUILD_ID bytes: 0, or -1 when the ELF has none. */
 int kelf_build_id(const struct kelf *k, const uint8_t **id, size_t *len);
+/* pc as "function+0x1c (kernel/ucode.c:87)" from the symbols and the DWARF line table (libdw);
+ * "function+0x1c" without line information, "0x..." when no function holds it or k is NULL. */
+void kelf_pc_name(const struct kelf *k, uint64_t pc, char *buf, size_t len);
 /* The file bytes of a section (not NOBITS): 0, or -1 after a message. */
 int kelf_section_bytes(const struct kelf *k, Elf_Scn *scn, const uint8_t **bytes, size_t *len);
 
@@ -163,7 +166,7 @@ struct region {
 	int in_image;          /* small alignment gaps allowed before it */
 	int is_stack;          /* a task or the kernel stack */
 };
-#define REGIONS_MAX (10 + LR_MAX_TASKS)
+#define REGIONS_MAX (11 + LR_MAX_TASKS)
 size_t record_regions(const struct layout_record *r, struct region out[REGIONS_MAX]);
 
 /* ---- stacks.c: what the target says about each stack ---------------------------------------- */

@@ -100,9 +100,14 @@ static void print_tasks(FILE *out, const struct layout_record *r)
 		print_range(out, key, t->stack);
 		snprintf(key, sizeof key, "task[%u].saved_sp", i);
 		print_hex(out, key, t->saved_sp);
+		snprintf(key, sizeof key, "task[%u].saved_pc", i);
+		print_hex(out, key, t->saved_pc);
+		snprintf(key, sizeof key, "task[%u].ctx", i);
+		print_hex(out, key, t->ctx);
 		fprintf(out, "task[%u].depth: %u\n", i, t->depth);
 		fprintf(out, "task[%u].depth_reached: %u\n", i, t->depth_reached);
 		fprintf(out, "task[%u].switches: %u\n", i, t->switches);
+		fprintf(out, "task[%u].preemptions: %u\n", i, t->preemptions);
 	}
 }
 
@@ -119,6 +124,9 @@ static void print_violations(FILE *out, const struct layout_record *r)
 		print_hex(out, key, v->expected);
 		snprintf(key, sizeof key, "violation[%u].found", i);
 		print_hex(out, key, v->found);
+		snprintf(key, sizeof key, "violation[%u].pc", i);
+		print_hex(out, key, v->pc);
+		fprintf(out, "violation[%u].cause: %u%s\n", i, v->cause, v->cause == LR_CAUSE_CHECK ? " (check)" : "");
 	}
 }
 
@@ -145,6 +153,7 @@ void record_print(FILE *out, const struct layout_record *r)
 	print_range(out, "boot_stack", r->boot_stack);
 	print_range(out, "padding", r->padding);
 	print_range(out, "record", r->record);
+	print_range(out, "task_code", r->task_code);
 	print_range(out, "free", r->free);
 	print_range(out, "kstack", r->kstack);
 	print_hex(out, "available", r->available);
@@ -157,6 +166,8 @@ void record_print(FILE *out, const struct layout_record *r)
 	fprintf(out, "task_max: %u\n", r->task_max);
 	fprintf(out, "violation_count: %u\n", r->violation_count);
 	fprintf(out, "violation_max: %u\n", r->violation_max);
+	fprintf(out, "tick_us: %u\n", r->tick_us);
+	fprintf(out, "pmp_entries: %u\n", r->pmp_entries);
 	print_tasks(out, r);
 	print_violations(out, r);
 }

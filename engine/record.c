@@ -6,12 +6,35 @@
 #include <string.h>
 #include "engine.h"
 
-int record_find(const struct kl_session *s, struct layout_record *r)
+int record_publication(const struct kl_session *s, struct lr_publication *pub)
 {
-	/* A copy: the mapping has no alignment guarantee and checks must not race a rewrite. */
-	if (kl_read(s, RECORD_ADDR, r, sizeof *r) != 0)
+	return kl_read(s, RECORD_ADDR, pub, sizeof *pub);
+}
+
+/*
+ * Version 2: the publication block at RECORD_ADDR names the complete copy (docs/layout-record.md).
+ * A block this reader does not know leaves its magic, version and size in *r for the header
+ * checks to report; a block naming no copy (published > 1) reads as a record of size 0.
+ * *addr: where the copy was read (RECORD_ADDR when none was).
+ */
+int record_find(const struct kl_session *s, struct layout_record *r, uint64_t *addr)
+{
+	struct lr_publication pub;
+	*addr = RECORD_ADDR;
+	if (record_publication(s, &pub) != 0)
 		return fail(kl_name(s), "no RAM at the record address 0x%lx (the %s lacks the record page)",
 			    (unsigned long)RECORD_ADDR, kl_live(s) ? "target" : "dump");
+	memset(r, 0, sizeof *r);
+	if (pub.magic != LR_MAGIC || pub.version != LR_VERSION || pub.size != sizeof *r || pub.published > 1) {
+		r->magic = pub.magic;
+		r->version = pub.version;
+		r->size = pub.published > 1 ? 0 : pub.size;
+		return 0;
+	}
+	*addr = LR_COPY_ADDR(pub.published);
+	/* A copy: the mapping has no alignment guarantee and checks must not race a rewrite. */
+	if (kl_read(s, *addr, r, sizeof *r) != 0)
+		return fail(kl_name(s), "no RAM at the published record copy 0x%lx", (unsigned long)*addr);
 	return 0;
 }
 

@@ -26,6 +26,7 @@ struct kl_session {
 	char no_harts[64];
 	int loaded;
 	struct layout_record r;
+	uint64_t record_addr;   /* the published copy's address */
 	struct kelf k;
 	int have_kelf;
 	int measured;
@@ -74,7 +75,7 @@ void kl_set_no_harts(struct kl_session *s, const char *reason)
 
 int kl_load(struct kl_session *s)
 {
-	if (record_find(s, &s->r) != 0)
+	if (record_find(s, &s->r, &s->record_addr) != 0)
 		return -1;
 	s->loaded = 1;
 	s->measured = 0;
@@ -106,6 +107,7 @@ const char *kl_name(const struct kl_session *s) { return s->name; }
 const struct layout_record *kl_record(const struct kl_session *s) { return &s->r; }
 int kl_header_ok(const struct kl_session *s) { return s->loaded && record_header_ok(&s->r) == 0; }
 int kl_live(const struct kl_session *s) { return s->live; }
+uint64_t kl_record_addr(const struct kl_session *s) { return s->loaded ? s->record_addr : RECORD_ADDR; }
 
 int kl_unsaved(const struct kl_session *s, uint64_t addr, uint64_t len)
 {
@@ -137,10 +139,19 @@ int kl_header_problem(const struct kl_session *s, char *buf, size_t len)
 
 int kl_record_warning(const struct kl_session *s, char *buf, size_t len)
 {
-	if (!kl_header_ok(s) || !(s->r.generation & 1))
+	struct lr_publication pub;
+	if (!kl_header_ok(s))
 		return -1;
-	snprintf(buf, len, "record generation %u is odd: the kernel was updating the record; fields "
-		 "may disagree with each other", s->r.generation);
+	if (s->r.generation & 1) {
+		snprintf(buf, len, "record generation %u is odd: the published copy was never finished; "
+			 "fields may disagree with each other", s->r.generation);
+		return 0;
+	}
+	if (record_publication(s, &pub) != 0 || !lr_update_abandoned(&pub))
+		return -1;
+	snprintf(buf, len, "the kernel began a record update at tick %" PRIu64 " and never finished it "
+		 "(tick %" PRIu64 " now): the record shows the state before it", pub.pending_since,
+		 pub.heartbeat);
 	return 0;
 }
 

@@ -63,7 +63,7 @@ def main():
         with kqemu.Qemu(a.kernel, a.mem, gdb=port) as q:
             q.qmp("query-status")    # QEMU is up (its gdbstub too), or its own error is raised
             print("debug: QEMU stopped at reset, gdbstub on 127.0.0.1:%d; try `klayout show` "
-                  "after `break halt` and `continue`; `info threads` lists every task" % port)
+                  "after `continue` and Ctrl-C (or `break task_at_depth`); `info threads` lists every task" % port)
             # Through the thread proxy: every task a GDB thread (klayout connect, docs/gdb.md).
             return run_gdb(gdb + ["-ex", "klayout connect %d" % port])
     except kqemu.QemuError as e:

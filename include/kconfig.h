@@ -10,11 +10,15 @@
 
 /* What a task does once it has recursed to its depth: X(enum suffix, config word, what). */
 #define WORK_KINDS(X)                                                                              \
-	X(RECURSE, "recurse", "yield at the depth, as a well-behaved task does")                   \
-	X(WRITE_LO, "write-lo", "write its own excluded lo word, then yield")                     \
-	X(OVERFLOW, "overflow", "grow past its lo into the stack below, then yield")             \
-	X(WRITE_TEXT, "write-text", "write into the kernel's .text, then yield")                 \
-	X(FOREIGN_SP, "foreign-sp", "yield from a stack that is not its own")
+	X(RECURSE, "recurse", "work at the depth forever, yielding now and then, as a good task does") \
+	X(WRITE_LO, "write-lo", "write its own excluded lo word")                                 \
+	X(OVERFLOW, "overflow", "grow a frame past its lo and write it from the bottom (skips lo)") \
+	X(WRITE_TEXT, "write-text", "write into the kernel's .text")                             \
+	X(FOREIGN_SP, "foreign-sp", "yield from a stack that is not its own")                    \
+	X(READ_DATA, "read-data", "read the kernel's .data")                                     \
+	X(EXEC_TEXT, "exec-text", "jump into the kernel's .text")                                \
+	X(WRITE_OTHER, "write-other", "write into the stack of the task created before it")      \
+	X(SPIN, "spin", "spin at its depth forever without ever yielding")
 
 /* A kernel bug to build in on purpose (examples/violations/): X(enum suffix, config word, what). */
 #define KERNEL_FAULTS(X)                                                                           \
@@ -32,6 +36,10 @@ enum kernel_fault { KERNEL_FAULTS(KCONFIG_ENUM_FAULT) FAULT_COUNT };
 #undef KCONFIG_ENUM_FAULT
 
 #define KCONFIG_MAX_DEPTH 100000
+#define KCONFIG_MIN_STACK 224          /* bytes: the smallest task stack the kernel accepts */
+#define KCONFIG_TICK_US   10000        /* the timer tick when the config names none: 10 ms */
+#define KCONFIG_MIN_TICK  100          /* microseconds: below this QEMU spends its time in ticks */
+#define KCONFIG_MAX_TICK  1000000
 #define KCONFIG_MAX_SIZE  (8ULL << 30) /* the largest RAM the kernel supports */
 
 #ifndef __ASSEMBLER__
@@ -45,6 +53,7 @@ struct task_config {
 struct kconfig {
 	const char *name;        /* the config file's name, for the boot log */
 	uint64_t kstack_size;
+	uint32_t tick_us;        /* timer tick that preempts tasks, microseconds */
 	uint32_t fault;          /* enum kernel_fault */
 	uint32_t task_count;
 	struct task_config tasks[LR_MAX_TASKS];

@@ -22,12 +22,16 @@
 	  "_boot_stack_end")
 
 /* Above the image and below the stacks, low to high: X(record field, name in layout.order). */
-#define LR_MIDDLE_REGIONS(X) X(padding, "padding") X(record, "record") X(free, "free")
+#define LR_MIDDLE_REGIONS(X)                                                                       \
+	X(padding, "padding") X(record, "record") X(task_code, "task code") X(free, "free")
 
 /* The linker's symbols around the record: where the image ends and the record's reserved area. */
 #define LR_SYM_IMAGE_END    "_image_end"
 #define LR_SYM_RECORD_START "_record_start"
 #define LR_SYM_RECORD_END   "_record_end"
+/* The tasks' code and read-only data, after the record and outside the image (docs/pmp.md). */
+#define LR_SYM_TASK_CODE_START "_task_code_start"
+#define LR_SYM_TASK_CODE_END   "_task_code_end"
 
 /* The stacks close the order: task stacks (last created lowest), then the kernel stack on top. */
 #define LR_KSTACK_REGION "kernel stack"

@@ -28,14 +28,14 @@
 
 #define RAM_BASE        _AC(0x80000000, UL) /* QEMU virt DRAM base; the kernel is linked here */
 #define RECORD_ADDR     _AC(0x80100000, UL) /* the layout record; the image must end below it */
-#define RECORD_SIZE     _AC(0x2000, UL)     /* bytes reserved for the record */
+#define RECORD_SIZE     _AC(0x4000, UL)     /* the publication block and two copies of the record */
 #define BOOT_STACK_SIZE _AC(0x2000, UL)     /* the linker script's temporary stack */
 #define UART0           _AC(0x10000000, UL) /* QEMU virt ns16550a */
 #define STACK_ALIGN     16                  /* RISC-V psABI: sp is 16-byte aligned */
-
-/* Context frame that swtch.S pushes on the stack it leaves (GDB's klayout bt reads it). */
-#define CTX_RA          0                   /* return address into the switched-out code */
-#define CTX_S0          8                   /* s0 = frame pointer of the switched-out code */
-#define CTX_SIZE        112                 /* ra, s0-s11, rounded up to STACK_ALIGN */
+#define CLINT           _AC(0x2000000, UL)  /* QEMU virt core-local interruptor */
+#define CLINT_MTIMECMP  (CLINT + 0x4000)    /* hart 0's timer compare */
+#define CLINT_MTIME     (CLINT + 0xbff8)    /* the timer, TIMER_HZ */
+#define TIMER_HZ        10000000            /* QEMU virt's timebase-frequency */
+#define TASK_CODE_ALIGN _AC(0x1000, UL)     /* the task-code region's start and end */
 
 #endif

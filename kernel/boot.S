@@ -29,18 +29,3 @@ _start:
 	call	start			/* start(hartid, dtb) never returns */
 2:	wfi
 	j	2b
-
-/*
- * trap_entry: no interrupts are enabled and tasks yield cooperatively, so any trap is a
- * kernel bug (a bad access, an illegal instruction): report it and halt.
- */
-	.align	4
-	.globl trap_entry
-trap_entry:
-	csrr	a0, mcause
-	csrr	a1, mepc
-	csrr	a2, mtval
-	mv	a3, sp
-	call	trap_panic
-4:	wfi
-	j	4b

@@ -4,12 +4,26 @@
 #include "console.h"
 #include "harness.h"
 
+/* Where formatted characters go: the UART, or the buffer of a ksnprintf in progress. */
+static char *sink;
+static size_t sink_left;
+
+static void out(char c)
+{
+	if (!sink) {
+		uart_putc(c);
+	} else if (sink_left > 1) {
+		*sink++ = c;
+		sink_left--;
+	}
+}
+
 void kputs(const char *s)
 {
 	while (*s) {
 		if (*s == '\n')
-			uart_putc('\r');
-		uart_putc(*s++);
+			out('\r');
+		out(*s++);
 	}
 }
 
@@ -22,20 +36,18 @@ static void put_number(uint64_t v, unsigned base, int width, char pad)
 		v /= base;
 	} while (v);
 	while (width-- > n)
-		uart_putc(pad);
+		out(pad);
 	while (n--)
-		uart_putc(buf[n]);
+		out(buf[n]);
 }
 
-void kprintf(const char *fmt, ...)
+static void kvprintf(const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
 			if (*fmt == '\n')
-				uart_putc('\r');
-			uart_putc(*fmt);
+				out('\r');
+			out(*fmt);
 			continue;
 		}
 		char pad = ' ';
@@ -48,21 +60,40 @@ void kprintf(const char *fmt, ...)
 			is_long = 1, fmt++;
 		switch (*fmt) {
 		case 's': kputs(va_arg(ap, const char *)); break;
-		case 'c': uart_putc((char)va_arg(ap, int)); break;
+		case 'c': out((char)va_arg(ap, int)); break;
 		case 'p': kputs("0x"); put_number((uint64_t)va_arg(ap, void *), 16, 16, '0'); break;
 		case 'x': put_number(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad); break;
 		case 'u': put_number(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad); break;
 		case 'd': {
 			int64_t v = is_long ? va_arg(ap, int64_t) : va_arg(ap, int);
 			if (v < 0)
-				uart_putc('-'), v = -v;
+				out('-'), v = -v;
 			put_number((uint64_t)v, 10, width, pad);
 			break;
 		}
-		case '%': uart_putc('%'); break;
-		default: uart_putc('?'); break;
+		case '%': out('%'); break;
+		default: out('?'); break;
 		}
 	}
+}
+
+void kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void ksnprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sink = buf;
+	sink_left = len;
+	kvprintf(fmt, ap);
+	*sink = 0;
+	sink = 0;
 	va_end(ap);
 }
 

@@ -12,6 +12,7 @@
 
 extern char _record_end[];
 void kmain(void);
+void pmp_guard_kernel(uint64_t kstack_lo);
 
 void start(uint64_t hartid, uint64_t dtb)
 {
@@ -33,11 +34,16 @@ void start(uint64_t hartid, uint64_t dtb)
 		panic("start", err);
 	stack_paint(&ks); /* the device tree may die here: everything needed is in the record */
 
-	record_begin();
-	layout_record.kstack = ks;
-	layout_record.available = kernel_arena.available;
-	layout_record.free.hi = kernel_arena.available;
+	struct layout_record *r = record_begin();
+	r->kstack = ks;
+	r->available = kernel_arena.available;
+	r->free.hi = kernel_arena.available;
+	r->kernel_sp = ks.hi; /* every trap starts the kernel stack afresh from hi */
 	record_end();
+
+	/* From here on nobody, the kernel included, can store into the kernel stack's lo word. */
+	pmp_guard_kernel(ks.lo);
+	kstack_top = ks.hi;
 
 	stack_call(kmain, ks.hi);
 	panic("start", "kmain returned");

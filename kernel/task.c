@@ -1,137 +1,404 @@
 /*
- * task.c: creates tasks under the kernel stack and runs them round-robin. A switch is one record
- * update that begins on the stack being left and ends on the stack being entered, so the saved
- * sp that swtch.S writes into the record is covered by the generation counter.
+ * task.c: creates tasks under the kernel stack and runs them round-robin in user mode. A task
+ * leaves the hart when the timer preempts it, when it yields (ecall), or when it faults; each
+ * switch is one record update covering the task that left and the one that comes on, and the
+ * PMP is reprogrammed for the newcomer (pmp.c). Faults are classified into the invariants here.
  */
 #include "task.h"
 #include "record.h"
 #include "console.h"
-
-#define SCHED_ROUNDS 2 /* round 1: every task recurses to its depth; round 2: resumes there once */
+#include "diagram.h"
+#include "pmp.h"
+#include "ucode.h"
+#include "harness.h"
 
 struct stack_arena kernel_arena;
-struct task *task_current;
-static struct task tasks[LR_MAX_TASKS];
+uint64_t kstack_top, kstack_floor;
+static struct task tasks[LR_MAX_TASKS] __attribute__((aligned(16)));
+static struct task *on_hart;
+static uint32_t task_count;
+static int ready_state; /* 0 not yet, 1 reached but the line waits (mid-update bug), 2 printed */
+static uint32_t kernel_reported;
 
-/* A new task's first switch lands here, on its own stack, via the frame task_create built. */
-static void task_entry(void)
+extern char _boot_stack_end[];
+
+/*
+ * For `make bench` (bench/run.py reads it from a dump, by the ELF's symbol): the cost of a
+ * switch after the ready line, from the trap's saved frame to just before task_resume's restore,
+ * and of the record update inside it, in retired instructions and in mcycle.
+ */
+struct kstats {
+	uint64_t switches, switch_instret, switch_cycles, record_instret, record_cycles;
+} kstats;
+extern uint64_t trap_instret, trap_cycle;
+
+static inline uint64_t instret(void)
 {
-	record_end(); /* the switch that brought us here began the update */
-	work_run(task_current);
-	panic("task_entry", "task work returned");
+	uint64_t v;
+	__asm__ volatile("csrr %0, minstret" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t cycles(void)
+{
+	uint64_t v;
+	__asm__ volatile("csrr %0, mcycle" : "=r"(v));
+	return v;
+}
+
+struct task *task_on_hart(void)
+{
+	return on_hart;
 }
 
 const char *task_create(const struct task_config *cfg)
 {
-	struct layout_record *r = &layout_record;
 	struct lr_range s;
-	if (cfg->stack_size < 2 * CTX_SIZE)
-		return "stack too small for a context frame";
+	if (cfg->stack_size < KCONFIG_MIN_STACK)
+		return "stack too small";
 	const char *refused = stack_alloc(&kernel_arena, cfg->stack_size, &s);
 	if (refused)
 		return refused;
 	stack_paint(&s);
 
-	/* The initial frame swtch.S pops: ra = task_entry, s0 = 0 ends the frame-pointer chain. */
-	uint64_t sp = s.hi - CTX_SIZE;
-	for (uint64_t off = 0; off < CTX_SIZE; off += 8)
-		*(volatile uint64_t *)(uintptr_t)(sp + off) = 0;
-	*(volatile uint64_t *)(uintptr_t)(sp + CTX_RA) = (uint64_t)(uintptr_t)task_entry;
+	struct task *t = &tasks[task_count];
+	*t = (struct task){ .cfg = cfg, .index = task_count };
+	t->frame.pc = (uint64_t)(uintptr_t)task_main;
+	t->frame.sp = s.hi;
+	t->frame.a0 = task_count + 1;
+	t->frame.a1 = cfg->depth;
+	t->frame.a2 = cfg->work;
+	t->frame.a3 = s.lo;
+	t->frame.a4 = s.hi;
 
-	record_begin();
+	struct layout_record *r = record_begin();
 	uint32_t i = r->task_count++;
-	struct lr_task *t = &r->tasks[i];
-	t->stack = s;
-	t->saved_sp = sp;
-	t->id = i + 1;
-	t->state = LR_TASK_NEW;
-	t->depth = cfg->depth;
+	struct lr_task *lt = &r->tasks[i];
+	lt->stack = s;
+	lt->saved_sp = t->frame.sp;
+	lt->saved_pc = t->frame.pc;
+	lt->ctx = (uint64_t)(uintptr_t)&t->frame;
+	lt->id = i + 1;
+	lt->state = LR_TASK_NEW;
+	lt->depth = cfg->depth;
 	for (int c = 0; c < LR_NAME_LEN; c++)
-		t->name[c] = cfg->name[c];
+		lt->name[c] = cfg->name[c];
 	r->available = kernel_arena.available;
 	r->free.hi = kernel_arena.available;
 	record_end();
-	tasks[i] = (struct task){ .rec = t, .cfg = cfg };
+	task_count++;
 	return 0;
 }
 
-void task_yield(uint32_t state)
+/* ---- PMP ------------------------------------------------------------------------------------ */
+
+#define PMPADDR_WRITE(n, v) __asm__ volatile("csrw pmpaddr" #n ", %0" : : "r"(v))
+
+static void pmp_write(const struct pmp_plan *p)
 {
-	struct task *me = task_current;
-	record_begin();
-	me->rec->state = state;
-	me->rec->depth_reached = me->level > me->rec->depth_reached ? me->level : me->rec->depth_reached;
-	layout_record.current = 0;
-	swtch(&me->rec->saved_sp, layout_record.kernel_sp);
-	record_end(); /* the scheduler began this update when it switched back to us */
+	uint64_t cfg0 = 0, cfg2 = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		cfg0 |= (uint64_t)p->e[i].cfg << (8 * i);
+		cfg2 |= (uint64_t)p->e[i + 8].cfg << (8 * i);
+	}
+	/* Entry 0 is locked since boot: its writes are ignored, and it keeps guarding. */
+	PMPADDR_WRITE(1, p->e[1].addr);
+	PMPADDR_WRITE(2, p->e[2].addr);
+	PMPADDR_WRITE(3, p->e[3].addr);
+	PMPADDR_WRITE(4, p->e[4].addr);
+	PMPADDR_WRITE(5, p->e[5].addr);
+	__asm__ volatile("csrw pmpcfg0, %0" : : "r"(cfg0));
+	__asm__ volatile("csrw pmpcfg2, %0" : : "r"(cfg2));
 }
 
-/* Kernel to task and, when the task yields, back: one record update each way. */
-static void sched_switch(struct task *t)
+/* At boot: the kernel stack's lo word, locked against every mode, the kernel's own included. */
+void pmp_guard_kernel(uint64_t kstack_lo)
 {
-	record_begin();
-	t->rec->state = LR_TASK_RUNNING;
-	t->rec->switches++;
-	layout_record.current = t->rec->id;
-	task_current = t;
-	swtch(&layout_record.kernel_sp, t->rec->saved_sp);
-	task_current = 0;
+	struct pmp_plan p = { 0 };
+	if (pmp_add_range(&p, kstack_lo, kstack_lo + 8, 0, PMP_L))
+		panic("pmp_guard_kernel", "the kernel stack's lo is not 8-byte aligned");
+	PMPADDR_WRITE(0, p.e[0].addr);
+	__asm__ volatile("csrw pmpcfg0, %0" : : "r"((uint64_t)p.e[0].cfg));
+}
+
+static void pmp_for(const struct layout_record *r, const struct lr_task *lt)
+{
+	struct pmp_plan p;
+	if (pmp_task_plan(&p, r->kstack.lo, lt->stack.lo, lt->stack.hi, r->task_code.lo, r->task_code.hi))
+		panic("pmp_for", "the PMP plan does not fit the hart's entries");
+	if (p.used > 6)
+		panic("pmp_for", "pmp_write programs entries 0-5 only");
+	/* Entries past the plan must be OFF: a previous, longer plan may have used them. */
+	pmp_write(&p);
+}
+
+/* ---- the ready line ------------------------------------------------------------------------- */
+
+static void emit_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	kprintf("%s\n", line);
+}
+
+static void print_layout(void)
+{
+	struct layout_record *r = record_now();
+	static struct stack_usage t[LR_MAX_TASKS]; /* static: a kernel stack may be small */
+	struct stack_usage k = { 1, lr_stack_high_water((const uint8_t *)(uintptr_t)r->kstack.lo,
+							 r->kstack.hi - r->kstack.lo, LR_PAINT) };
+	for (uint32_t i = 0; i < r->task_count; i++) {
+		const struct lr_range *s = &r->tasks[i].stack;
+		t[i] = (struct stack_usage){ 1, lr_stack_high_water((const uint8_t *)(uintptr_t)s->lo,
+								 s->hi - s->lo, LR_PAINT) };
+	}
+	diagram_draw(r, &k, t, emit_line, 0);
+}
+
+/* For harnesses: RAM as the device tree gave it; a partial dump needs [ram, record end + 64K)
+ * and [available, ram end). */
+static char ready_line[160];
+
+static const char *format_ready_line(void)
+{
+	struct layout_record *r = record_now();
+	ksnprintf(ready_line, sizeof ready_line,
+		  KLAYOUT_READY KLAYOUT_READY_FIELDS "\n",
+		  (uint64_t)RECORD_ADDR, r->available, r->ram.lo, r->ram.hi, r->task_count,
+		  r->violation_count);
+	return ready_line;
+}
+
+static void print_ready_line(void)
+{
+	kputs(format_ready_line());
+}
+
+static void report(struct task *t, uint32_t inv, uint64_t addr, uint64_t expected, uint64_t found);
+
+/* Checks only the kernel can make before the line: the image and every task's lo word. */
+static void check_before_ready(void)
+{
+	struct layout_record *r = record_now();
+	for (uint32_t i = 0; i < task_count; i++)
+		if (!stack_sentinel_ok(&r->tasks[i].stack))
+			report(0, LR_INV_STACK_LO_EXCLUDED, r->tasks[i].stack.lo, LR_SENTINEL,
+			       *(volatile uint64_t *)(uintptr_t)r->tasks[i].stack.lo);
+	uint32_t crc = record_image_crc();
+	if (crc != r->image_crc)
+		report(0, LR_INV_IMAGE_UNTOUCHED, r->text.lo, r->image_crc, crc);
+}
+
+static int all_settled(void)
+{
+	for (uint32_t i = 0; i < task_count; i++)
+		if (tasks[i].phase != TASK_PHASE_SETTLED && record_now()->tasks[i].state != LR_TASK_FAULTED)
+			return 0;
+	return 1;
+}
+
+/* Once every task has run: the layout and the ready line. Called between switches. */
+static void maybe_ready(void)
+{
+	struct lr_area *a = &record_area;
+	if (ready_state == 1 && a->pub.heartbeat > a->pub.pending_since + 1) {
+		print_ready_line(); /* the mid-update bug: the update began ticks ago and never ends */
+		ready_state = 2;
+	}
+	if (ready_state || !all_settled())
+		return;
+	check_before_ready();
+	struct layout_record *r = record_begin();
+	r->flags |= LR_FLAG_READY;
 	record_end();
-	task_check(t);
+	print_layout();
+	if (kconfig.fault == FAULT_MID_UPDATE) {
+		record_abandon(); /* the bug: an update that never ends */
+		ready_state = 1;
+		return;
+	}
+	ready_state = 2;
+	if (kconfig.fault == FAULT_BOOT_STACK) /* the bug: it stops, back on the boot stack */
+		kernel_last_words(format_ready_line(), (uint64_t)(uintptr_t)_boot_stack_end);
+	print_ready_line();
 }
 
-void sched_run(void)
+/* ---- scheduling ----------------------------------------------------------------------------- */
+
+static struct task *pick_next(const struct task *after)
 {
-	struct layout_record *r = &layout_record;
-	for (int round = 0; round < SCHED_ROUNDS; round++)
-		for (uint32_t i = 0; i < r->task_count; i++)
-			if (r->tasks[i].state != LR_TASK_FAULTED)
-				sched_switch(&tasks[i]);
+	uint32_t start = after ? after->index + 1 : 0;
+	const struct layout_record *r = record_now();
+	for (uint32_t n = 0; n < task_count; n++) {
+		struct task *t = &tasks[(start + n) % task_count];
+		if (r->tasks[t->index].state != LR_TASK_FAULTED)
+			return t;
+	}
+	return 0;
 }
 
-static uint32_t kernel_reported;
+/* No task can run: wait for ticks, so the heartbeat goes on. */
+static void kernel_idle(void) __attribute__((noreturn));
+static void kernel_idle(void)
+{
+	for (;;) {
+		__asm__ volatile("wfi");
+		uint64_t mip;
+		__asm__ volatile("csrr %0, mip" : "=r"(mip));
+		if (mip & (1 << 7)) {
+			record_tick();
+			timer_rearm();
+			maybe_ready();
+		}
+	}
+}
 
-/* Records a violation once per owner and invariant; the task, if any, is stopped. */
+/* One record update: prev (if any) leaves in its new state, next (if any) comes on. */
+static void switch_to(struct task *prev, uint32_t prev_state, struct task *next)
+{
+	uint64_t rec_instret = instret(), rec_cycles = cycles();
+	struct layout_record *r = record_begin();
+	if (prev) {
+		struct lr_task *lt = &r->tasks[prev->index];
+		lt->saved_sp = prev->frame.sp;
+		lt->saved_pc = prev->frame.pc;
+		lt->state = prev_state;
+		lt->depth_reached = prev->depth_reached;
+		lt->preemptions = prev->preemptions;
+	}
+	r->current = 0;
+	if (next) {
+		struct lr_task *lt = &r->tasks[next->index];
+		lt->state = LR_TASK_RUNNING;
+		lt->switches++;
+		r->current = lt->id;
+		r->kernel_sp = kstack_top;
+		if (next->phase == TASK_PHASE_AT_DEPTH)
+			next->phase = TASK_PHASE_RESUMED;
+	}
+	record_end();
+	rec_instret = instret() - rec_instret;
+	rec_cycles = cycles() - rec_cycles;
+	on_hart = 0;
+	int measured = ready_state == 2 && prev; /* the ready line's own switch is no sample */
+	maybe_ready();
+	if (!next)
+		kernel_idle();
+	r = record_now();
+	pmp_for(r, &r->tasks[next->index]);
+	on_hart = next;
+	if (measured) {
+		kstats.switch_instret += instret() - trap_instret;
+		kstats.switch_cycles += cycles() - trap_cycle;
+		kstats.record_instret += rec_instret;
+		kstats.record_cycles += rec_cycles;
+		kstats.switches++;
+	}
+	task_resume(&next->frame);
+}
+
+void sched_start(void)
+{
+	struct pmp_plan plan;
+	struct layout_record *r = record_begin();
+	r->tick_us = kconfig.tick_us;
+	/* The same count for every task: the stack is always a TOR pair, the rest is fixed. */
+	r->pmp_entries = pmp_task_plan(&plan, r->kstack.lo, r->available, r->available + 16,
+				       r->task_code.lo, r->task_code.hi) ? 0 : plan.used;
+	r->kernel_sp = kstack_top;
+	record_end();
+	timer_init();
+	switch_to(0, 0, pick_next(0));
+	panic("sched_start", "switch_to returned");
+}
+
+/* stack.sp, seen at every switch: a task's sp must lie in its own stack, above lo, aligned. */
+static int sp_ok(const struct task *t)
+{
+	const struct lr_range *s = &record_now()->tasks[t->index].stack;
+	uint64_t sp = t->frame.sp;
+	return sp > s->lo && sp <= s->hi && sp % STACK_ALIGN == 0;
+}
+
+void sched_leave(struct task *t, enum leave why, uint64_t level)
+{
+	uint32_t state = LR_TASK_READY;
+	if (why == LEAVE_PREEMPTED)
+		t->preemptions++;
+	if (why == LEAVE_YIELDED) {
+		if (level > t->depth_reached && level <= t->cfg->depth)
+			t->depth_reached = (uint32_t)level;
+		if (level >= t->cfg->depth) {
+			state = LR_TASK_PARKED;
+			if (t->phase == TASK_PHASE_DIVING)
+				t->phase = TASK_PHASE_AT_DEPTH;
+		}
+	}
+	if (t->phase == TASK_PHASE_RESUMED)
+		t->phase = TASK_PHASE_SETTLED;
+	if (why != LEAVE_FAULTED && !sp_ok(t)) {
+		const struct lr_range *s = &record_now()->tasks[t->index].stack;
+		record_violation(LR_INV_STACK_SP, t->index + 1, t->frame.sp, s->hi, t->frame.sp,
+				 t->frame.pc, LR_CAUSE_CHECK);
+		why = LEAVE_FAULTED;
+	}
+	if (why == LEAVE_FAULTED)
+		state = LR_TASK_FAULTED;
+	switch_to(t, state, pick_next(t));
+	panic("sched_leave", "switch_to returned");
+}
+
+/* ---- faults --------------------------------------------------------------------------------- */
+
+static int in(uint64_t a, uint64_t lo, uint64_t hi)
+{
+	return a >= lo && a < hi;
+}
+
+/* Which invariant a faulting access broke: the document's three first, then the rest. */
+static uint32_t classify(const struct task *t, uint64_t addr)
+{
+	const struct layout_record *r = record_now();
+	const struct lr_range *own = &r->tasks[t->index].stack;
+	if (in(addr, r->text.lo, r->boot_stack.hi))
+		return LR_INV_IMAGE_UNTOUCHED;
+	if (in(addr, r->kstack.lo, r->kstack.lo + 8))
+		return LR_INV_STACK_LO_EXCLUDED;
+	for (uint32_t i = 0; i < r->task_count; i++)
+		if (in(addr, r->tasks[i].stack.lo, r->tasks[i].stack.lo + 8))
+			return LR_INV_STACK_LO_EXCLUDED;
+	if (addr < own->lo && addr >= t->frame.sp)
+		return LR_INV_STACK_OVERFLOW; /* its own frame, grown below lo, skipping the lo word */
+	return LR_INV_TASK_ACCESS;
+}
+
+void task_fault(struct task *t, uint64_t cause, uint64_t addr)
+{
+	uint32_t inv = (cause == 1 || cause == 5 || cause == 7) ? classify(t, addr) : LR_INV_TASK_ACCESS;
+	record_violation(inv, t->index + 1, addr, record_now()->tasks[t->index].stack.lo,
+			 t->frame.sp, t->frame.pc, (uint32_t)cause);
+	sched_leave(t, LEAVE_FAULTED, 0);
+}
+
+/* Records a check's violation once per owner and invariant. */
 static void report(struct task *t, uint32_t inv, uint64_t addr, uint64_t expected, uint64_t found)
 {
 	uint32_t *seen = t ? &t->reported : &kernel_reported;
 	if (!(*seen & (1u << inv)))
-		record_violation(inv, t ? t->rec->id : 0, addr, expected, found);
+		record_violation(inv, t ? t->index + 1 : 0, addr, expected, found, 0, LR_CAUSE_CHECK);
 	*seen |= 1u << inv;
-	if (t && t->rec->state != LR_TASK_FAULTED) {
-		record_begin();
-		t->rec->state = LR_TASK_FAULTED;
-		record_end();
-	}
 }
 
-static void check_stack(struct task *t, const struct lr_range *s, uint64_t sp)
+void kernel_breach(uint32_t inv, uint64_t addr, uint64_t expected, uint64_t found, uint64_t pc,
+		   uint32_t cause)
 {
-	uint64_t lo = s->lo, found = *(volatile uint64_t *)(uintptr_t)lo;
-	if (found != LR_SENTINEL) {
-		report(t, LR_INV_STACK_LO_EXCLUDED, lo, LR_SENTINEL, found);
-		uint64_t lowest = *(volatile uint64_t *)(uintptr_t)(lo + 8);
-		if (lowest != LR_PAINT || sp <= lo)
-			report(t, LR_INV_STACK_OVERFLOW, lo + 8, LR_PAINT, lowest);
-	}
-	if (sp <= lo || sp > s->hi || sp % STACK_ALIGN)
-		report(t, LR_INV_STACK_SP, sp, s->hi, sp);
-}
-
-void task_check(struct task *t)
-{
-	if (t)
-		check_stack(t, &t->rec->stack, t->rec->saved_sp);
-	uint64_t sp;
-	asm volatile("mv %0, sp" : "=r"(sp));
-	check_stack(0, &layout_record.kstack, sp);
-}
-
-void task_check_all(void)
-{
-	for (uint32_t i = 0; i < layout_record.task_count; i++)
-		task_check(&tasks[i]);
-	if (layout_record.image_crc != record_image_crc())
-		report(0, LR_INV_IMAGE_UNTOUCHED, layout_record.text.lo, layout_record.image_crc,
-		       record_image_crc());
+	kprintf("kernel breach: %s at %lx, pc %lx: the kernel stops\n", lr_invariant_id(inv), addr, pc);
+	if (record_area.pub.magic != LR_MAGIC)
+		panic("kernel_breach", "before the record exists");
+	lr_discard(&record_area); /* an update it was in the middle of is dropped, never published */
+	record_violation(inv, 0, addr, expected, found, pc, cause);
+	struct layout_record *r = record_begin();
+	r->flags |= LR_FLAG_HALTED;
+	r->current = 0;
+	record_end();
+	kernel_last_words(format_ready_line(), kstack_top);
 }

@@ -212,7 +212,10 @@ void diagram_draw(const struct layout_record *r, const struct stack_usage *kstac
 				  tasks ? &tasks[i] : 0, 0, "task ", 0 };
 		box_draw(&d, &b);
 	}
-	b = (struct box){ r->free.lo, r->free.hi, "Free / heap", 0, 0, 0, "available", "record end", 0 };
+	b = (struct box){ r->free.lo, r->free.hi, "Free / heap", 0, 0, 0, "available", "task code end", 0 };
+	box_draw(&d, &b);
+	b = (struct box){ r->task_code.lo, r->task_code.hi, "Task code (user mode: read, execute)", 0, 0,
+			  0, 0, "record end", 0 };
 	box_draw(&d, &b);
 	b = (struct box){ r->record.lo, r->record.hi, "Layout record", 0, 0, 0, 0, "record start", 0 };
 	box_draw(&d, &b);

@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	printf("const struct kconfig kconfig = {\n");
 	printf("\t.name = \"%.*s\",\n", stem, base);
 	printf("\t.kstack_size = 0x%llx,\n", (unsigned long long)c.kstack_size);
+	printf("\t.tick_us = %u,\n", c.tick_us);
 	printf("\t.fault = FAULT_%s,\n", fault_enums[c.fault]);
 	printf("\t.task_count = %u,\n", c.task_count);
 	printf("\t.tasks = {\n");

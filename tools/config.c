@@ -3,6 +3,7 @@
  *   kernel_stack SIZE                 the kernel stack, at the end of RAM
  *   task NAME SIZE DEPTH [WORK]       a task stack under it, and how deep the task recurses
  *   fault FAULT                       a kernel bug built in on purpose (examples/violations/)
+ *   tick TIME                         the timer tick that preempts tasks: 10ms, 500us (default 10ms)
  * SIZE is a number (decimal or 0x hex) with an optional K, M or G suffix (powers of 1024).
  * Anything the kernel could not honour fails here, at build time, naming the line.
  */
@@ -114,8 +115,8 @@ static int parse_task(char **f, int nf, int line, struct kconfig *c, struct conf
 	memcpy(t->name, f[1], len + 1);
 	if (size_field(f[2], "task stack size", line, &t->stack_size, err))
 		return -1;
-	if (t->stack_size < 2 * CTX_SIZE)
-		return fail(err, line, "task stack size %s is under %d bytes (two context frames)", f[2], 2 * CTX_SIZE);
+	if (t->stack_size < KCONFIG_MIN_STACK)
+		return fail(err, line, "task stack size %s is under %d bytes", f[2], KCONFIG_MIN_STACK);
 	uint64_t depth;
 	if (parse_size(f[3], &depth) || depth < 1 || depth > KCONFIG_MAX_DEPTH)
 		return fail(err, line, "depth '%s' must be a number from 1 to %d", f[3], KCONFIG_MAX_DEPTH);
@@ -149,6 +150,21 @@ static int parse_line(char *s, int line, struct kconfig *c, int *have_kstack, st
 		*have_kstack = line;
 		return size_field(f[1], "kernel stack size", line, &c->kstack_size, err);
 	}
+	if (strcmp(f[0], "tick") == 0) {
+		uint64_t v = 0;
+		size_t n = nf == 2 ? strlen(f[1]) : 0;
+		int ms = n > 2 && strcmp(f[1] + n - 2, "ms") == 0, us = n > 2 && strcmp(f[1] + n - 2, "us") == 0;
+		if (ms || us)
+			f[1][n - 2] = 0;
+		if (!(ms || us) || parse_size(f[1], &v) || (ms && v > KCONFIG_MAX_TICK / 1000) ||
+		    (ms ? v * 1000 : v) < KCONFIG_MIN_TICK || (ms ? v * 1000 : v) > KCONFIG_MAX_TICK)
+			return fail(err, line, "tick needs a time from %dus to %dms, as 10ms or 500us",
+				    KCONFIG_MIN_TICK, KCONFIG_MAX_TICK / 1000);
+		if (c->tick_us)
+			return fail(err, line, "tick given twice");
+		c->tick_us = (uint32_t)(ms ? v * 1000 : v);
+		return 0;
+	}
 	if (strcmp(f[0], "fault") == 0) {
 		int fault = nf == 2 ? word_index(fault_words, FAULT_COUNT, f[1]) : -1;
 		if (fault < 0)
@@ -156,7 +172,7 @@ static int parse_line(char *s, int line, struct kconfig *c, int *have_kstack, st
 		c->fault = (uint32_t)fault;
 		return 0;
 	}
-	return fail(err, line, "unknown keyword '%s' (kernel_stack, task or fault)", f[0]);
+	return fail(err, line, "unknown keyword '%s' (kernel_stack, task, tick or fault)", f[0]);
 }
 
 int config_parse(const char *text, size_t len, struct kconfig *out, struct config_error *err)
@@ -185,6 +201,8 @@ int config_parse(const char *text, size_t len, struct kconfig *out, struct confi
 	}
 	if (!have_kstack)
 		return fail(err, 0, "no kernel_stack line");
+	if (!c.tick_us)
+		c.tick_us = KCONFIG_TICK_US;
 	uint64_t total = c.kstack_size;
 	for (uint32_t i = 0; i < c.task_count; i++)
 		total += c.tasks[i].stack_size; /* each at most 8G, at most 65 of them: no overflow */

@@ -2,7 +2,7 @@
 # deps.sh [bench]: install the Debian packages the project needs, only those missing.
 # Called by `make deps` (and `make deps-bench`); every target that needs a package depends on it.
 set -eu
-pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libcmocka-dev pkg-config python3-pyelftools python3-lxml gdb-multiarch mandoc man-db librsvg2-bin python3-jsonschema bash-completion"
+pkgs="gcc-riscv64-unknown-elf qemu-system-misc libelf-dev libdw-dev libcmocka-dev pkg-config python3-pyelftools python3-lxml gdb-multiarch mandoc man-db librsvg2-bin python3-jsonschema bash-completion"
 # clang with libFuzzer and its sanitizers: make fuzz, make test-fuzz (tests/fuzz/fuzz.mk).
 pkgs="$pkgs clang libclang-rt-14-dev"
 [ "${1:-}" = bench ] && pkgs="$pkgs python3-drgn hyperfine time"

@@ -313,7 +313,7 @@ def _record_stacks(inspector, core, fields):
         if value.startswith("0x"):
             v[key] = int(value.split()[0], 16)
     for key in v:
-        if key.endswith("stack.lo") and key[:-3] + ".hi" in v:
+        if (key.endswith("stack.lo") or key == "task_code.lo") and key[:-3] + ".hi" in v:
             ranges.append((v[key], v[key[:-3] + ".hi"]))
     if "available" in v:
         ranges.append((v["available"], fields["ram"][1]))

@@ -1,11 +1,11 @@
-"""bt.py: `klayout bt TASK`, the backtrace of any task from its stack: a switched-out task from
-the context frame swtch.S left at its saved sp, the one on the hart from the hart's registers,
-then the frame-pointer chain above. Registers are never written, so it works the same live and
+"""bt.py: `klayout bt TASK`, the backtrace of any task from its stack: a task off the hart from
+its saved frame (lr_task.ctx, include/trapframe.h: pc and s0), the one on the hart from the
+hart's registers, then the frame-pointer chain above. Registers are never written, so it works the same live and
 on a core (whose registers cannot be changed).
 
 RISC-V gcc -fno-omit-frame-pointer: s0 (fp) is the sp the function had at entry; the function
-saved its ra at fp-8 and its caller's fp at fp-16. swtch.S saved ra at CTX_RA and s0 at CTX_S0
-of the frame at saved_sp (memlayout.h)."""
+saved its ra at fp-8 and its caller's fp at fp-16. kernel/trap.S saved every register of a
+task that left the hart in its frame: pc at TF_PC, s0 at TF_S0."""
 import os
 
 import gdb
@@ -185,15 +185,23 @@ def backtrace(rec, who):
     A stack that is not on the hart starts from its saved context frame; the one on the hart
     (the running task, or the kernel while no task runs) from the hart's pc and s0."""
     regs = live_registers()
+    ctx = None
     if who in ("0", "kernel"):
         label, lo, hi, saved = "kernel stack", rec.kstack[0], rec.kstack[1], rec.kernel_sp
         running, new = rec.current == 0, False
         state = "on the hart" if running else "switched out"
+        if not running:
+            return ("kernel stack, switched out, stack 0x%x-0x%x" % (lo, hi),
+                    ["(no frames: the kernel keeps nothing on its stack between traps)"])
     else:
         t = rec.task(who)
-        label, lo, hi, saved = t.label, t.lo, t.hi, t.saved_sp
+        label, lo, hi, saved, ctx = t.label, t.lo, t.hi, t.saved_sp, t.ctx
         running, new = t.state == C.LR_TASK_RUNNING, t.state == C.LR_TASK_NEW
         state = record.state_name(t.state)
+    if running and ctx is not None and (regs is None or not lo < regs[1] <= hi):
+        # The record names it, but the hart is in the kernel (between its trap and the switch,
+        # or between the switch and its resume): its frame holds its registers.
+        running, state = False, state + " (the hart is in the kernel)"
     if running:
         if regs is None or not lo < regs[1] <= hi:
             raise gdb.GdbError("%s is %s but the hart's sp is not in its stack 0x%x-0x%x: "
@@ -206,11 +214,12 @@ def backtrace(rec, who):
             label, state, sp, lo, hi)
         first = caller_of_newest()
     else:
-        sp = saved
-        ctx = utils.read_memory(sp, C.CTX_SIZE, "the context frame of %s" % label)
-        pc, fp = utils.u64(ctx, C.CTX_RA), utils.u64(ctx, C.CTX_S0)
-        lookup = pc if new else pc - 1   # a return address points after its call
-        header = "%s, %s, saved sp 0x%x, stack 0x%x-0x%x" % (label, state, sp, lo, hi)
+        frame = utils.read_memory(ctx, C.TF_SIZE, "the saved frame of %s" % label)
+        pc, sp, fp = (utils.u64(frame, C.TF_PC), utils.u64(frame, C.TF_SP),
+                      utils.u64(frame, C.TF_S0))
+        lookup = pc                      # where it resumes (or faulted): not a return address
+        header = "%s, %s, saved sp 0x%x, stack 0x%x-0x%x (from its frame at 0x%x)" % (
+            label, state, sp, lo, hi, ctx)
         first = None
     mem = utils.try_read(lo, hi - lo) if 0 < hi - lo <= (1 << 30) else None
     lines, n = [], 0
@@ -236,8 +245,8 @@ def backtrace(rec, who):
         else:
             word = utils.read_memory(fp - 16, 16, "the frame record of %s" % label)
             ra, prev = utils.u64(word, 8), utils.u64(word, 0)
-        if prev == 0:
-            break               # task_create's initial frame: s0 = 0 ends the chain
+        if prev == 0 or fp == hi:
+            break               # the task's entry: s0 = 0, or the frame at its stack's top
         if lo < prev <= fp:
             lines.append("(frame pointer 0x%x does not go up the stack: backtrace stopped)"
                          % prev)
@@ -251,8 +260,8 @@ class KlayoutBt(gdb.Command):
 
 Usage: klayout bt TASK
 TASK is a task id (1, 2, ...) or name (alpha), or `kernel` (or 0) for the kernel stack.
-For a task that is not on the hart, the frame at its saved sp (pushed by swtch.S) gives
-ra (CTX_RA) and s0 (CTX_S0); for the stack on the hart, the hart's pc and s0 do. Then
+For a task that is not on the hart, its saved frame (lr_task.ctx: every register, saved by
+kernel/trap.S) gives pc and s0; for the stack on the hart, the hart's pc and s0 do. Then
 the frame-pointer chain is walked (saved ra at fp-8, previous fp at fp-16) until fp is 0
 or leaves the stack. Each pc is shown as `bt` shows it: function, parameter names,
 file:line, inlined functions expanded. No register is changed: works the same live and

@@ -9,6 +9,7 @@ from klayout import engine
 from klayout import utils
 
 record_type = utils.CachedType("struct layout_record")
+publication_type = utils.CachedType("struct lr_publication")
 
 
 def state_name(state):
@@ -46,6 +47,10 @@ class Task:
         self.lo = int(v["stack"]["lo"])
         self.hi = int(v["stack"]["hi"])
         self.saved_sp = int(v["saved_sp"])
+        self.saved_pc = int(v["saved_pc"])
+        self.ctx = int(v["ctx"])            # its saved frame (include/trapframe.h)
+        self.switches = int(v["switches"])
+        self.preemptions = int(v["preemptions"])
 
     @property
     def label(self):
@@ -76,19 +81,28 @@ class Record:
         raise gdb.GdbError("no task '%s' in the record (tasks: %s)" % (spec, known))
 
 
+def copy_addr():
+    """Where the published copy is: the publication block at RECORD_ADDR names it (version 2,
+    docs/layout-record.md); a block naming no copy gives copy 0, whose header the engine judges."""
+    ptype = publication_type.get_type()
+    pub = gdb.Value(utils.read_memory(C.RECORD_ADDR, ptype.sizeof, "the publication block"), ptype)
+    published = int(pub["published"])
+    return C.RECORD_ADDR + ptype.sizeof + (published if published in (0, 1) else 0) * \
+        record_type.get_type().sizeof
+
+
 def load_checked():
     """The record for the display commands: the engine trusts its header, the loaded ELF is
     the build that wrote it, a record caught mid-update is announced."""
     with engine.Session() as s:
         s.require_display()
-    rtype = record_type.get_type()
-    return Record(utils.read_memory(C.RECORD_ADDR, rtype.sizeof, "the layout record"), rtype)
+    return load()
 
 
 def load():
-    """The record as it stands, without the engine's verdicts (for completion)."""
+    """The published copy as it stands, without the engine's verdicts (for completion)."""
     rtype = record_type.get_type()
-    return Record(utils.read_memory(C.RECORD_ADDR, rtype.sizeof, "the layout record"), rtype)
+    return Record(utils.read_memory(copy_addr(), rtype.sizeof, "the layout record"), rtype)
 
 
 class KlayoutRecord(gdb.Command):

@@ -1,6 +1,6 @@
 """frames.py: `test-frames`, GDB's own backtrace as one `FRAME name` line per frame, without the
 tail-call frames GDB synthesizes from DWARF call sites (the frame-pointer walk of `klayout bt`
-cannot see those) and stopping after task_entry (a task's outermost frame). tests/gdb/run.py
+cannot see those) and stopping after task_main (a task's outermost frame). tests/gdb/run.py
 compares it with `klayout bt` for the stack on the hart."""
 import gdb
 
@@ -16,7 +16,7 @@ class TestFrames(gdb.Command):
         while f is not None:
             if f.type() != gdb.TAILCALL_FRAME:
                 gdb.write("FRAME %s\n" % f.name())
-            if f.name() == "task_entry":
+            if f.name() == "task_main":
                 break
             try:
                 f = f.older()

@@ -29,34 +29,36 @@ from elftools.common.exceptions import ELFError
 # ---- constants, as include/memlayout.h and include/layout_record.h define them --------------------
 RAM_BASE = 0x80000000
 RECORD_ADDR = 0x80100000
-RECORD_SIZE = 0x2000
+RECORD_SIZE = 0x4000
 STACK_ALIGN = 16
 LR_MAGIC = 0x44524F4359414C4B
-LR_VERSION = 1
+LR_VERSION = 2
 LR_MAX_TASKS = 64
 LR_MAX_VIOLATIONS = 32
 LR_NAME_LEN = 16
 LR_SENTINEL = 0x57AC6E9D57AC6E9D
 LR_PAINT = 0xAAAAAAAAAAAAAAAA
 LR_TASK_RUNNING = 2
-TASK_SIZE = 64
-VIOLATION_SIZE = 32
-TASKS_OFF = 296
-VIOLATIONS_OFF = TASKS_OFF + LR_MAX_TASKS * TASK_SIZE          # 4392
-RECORD_V1_SIZE = VIOLATIONS_OFF + LR_MAX_VIOLATIONS * VIOLATION_SIZE  # 5416
+TASK_SIZE = 80
+VIOLATION_SIZE = 48
+TASKS_OFF = 320
+VIOLATIONS_OFF = TASKS_OFF + LR_MAX_TASKS * TASK_SIZE          # 5440
+RECORD_V2_SIZE = VIOLATIONS_OFF + LR_MAX_VIOLATIONS * VIOLATION_SIZE  # 6976
+PUBLICATION_SIZE = 64      # the block at RECORD_ADDR; copy i at RECORD_ADDR + 64 + i * size
 
 # LR_INVARIANTS, in order: the index is what record.violations[].invariant holds.
 INVARIANTS = [
     "record.magic", "record.version", "record.size", "record.checksum", "record.generation",
     "layout.ram", "layout.order", "layout.kstack-top", "layout.chain", "layout.available",
     "image.untouched", "stack.lo-excluded", "stack.overflow", "stack.sp", "stack.headroom",
-    "stack.refused", "hart.sp", "elf.build-id", "elf.regions",
+    "stack.refused", "task.access", "hart.sp", "elf.build-id", "elf.regions",
 ]
 
 # The region fields of the record (docs/layout-record.md, "Regions"): offset, name as reported.
 RANGE_FIELDS = [
     (64, "ram"), (80, "dtb"), (96, "text"), (112, "rodata"), (128, "data"), (144, "bss"),
-    (160, "boot stack"), (176, "padding"), (192, "record"), (208, "free"), (224, "kernel stack"),
+    (160, "boot stack"), (176, "padding"), (192, "record"), (208, "task code"), (224, "free"),
+    (240, "kernel stack"),
 ]
 # The image regions as the ELF names them: record name, linker symbols, sections spanned.
 ELF_REGIONS = [
@@ -196,23 +198,24 @@ def decode_record(raw):
     r["build_id"] = bytes(raw[32:64])
     for off, name in RANGE_FIELDS:
         r[name] = struct.unpack_from("<QQ", raw, off)
-    (r["available"], r["kernel_sp"], r["sentinel"], r["paint"]) = struct.unpack_from("<4Q", raw, 240)
+    (r["available"], r["kernel_sp"], r["sentinel"], r["paint"]) = struct.unpack_from("<4Q", raw, 256)
     (r["image_crc"], r["current"], r["task_count"], r["task_max"], r["violation_count"],
-     r["violation_max"]) = struct.unpack_from("<6I", raw, 272)
+     r["violation_max"], r["tick_us"], r["pmp_entries"]) = struct.unpack_from("<8I", raw, 288)
     r["tasks"] = []
     for i in range(min(r["task_count"], LR_MAX_TASKS)):
         off = TASKS_OFF + i * TASK_SIZE
-        lo, hi, sp, tid, state, depth, reached, switches, _res = struct.unpack_from("<3Q6I", raw, off)
-        name = bytes(raw[off + 48:off + 64]).split(b"\0", 1)[0].decode("ascii", "replace")
+        (lo, hi, sp, _pc, _ctx, tid, state, depth, reached, switches,
+         _preempted) = struct.unpack_from("<5Q6I", raw, off)
+        name = bytes(raw[off + 64:off + 80]).split(b"\0", 1)[0].decode("ascii", "replace")
         r["tasks"].append({"stack": (lo, hi), "saved_sp": sp, "id": tid, "state": state,
                            "depth": depth, "depth_reached": reached, "switches": switches,
                            "name": name})
     r["violations"] = []
     for i in range(min(r["violation_count"], LR_MAX_VIOLATIONS)):
-        inv, owner, addr, expected, found = struct.unpack_from(
-            "<IIQQQ", raw, VIOLATIONS_OFF + i * VIOLATION_SIZE)
+        inv, owner, addr, expected, found, pc, cause = struct.unpack_from(
+            "<IIQQQQI", raw, VIOLATIONS_OFF + i * VIOLATION_SIZE)
         r["violations"].append({"invariant": inv, "owner": owner, "addr": addr,
-                                "expected": expected, "found": found})
+                                "expected": expected, "found": found, "pc": pc, "cause": cause})
     return r
 
 
@@ -224,6 +227,7 @@ def regions_of(r):
     """The record's regions from low to high, as the design document draws them."""
     out = [(name, r[name]) for _, name in RANGE_FIELDS
            if name not in ("ram", "dtb", "kernel stack")]
+    # The record's area is followed by the task code, then free (docs/layout-record.md).
     out += [(task_owner(t), t["stack"]) for t in reversed(r["tasks"])]
     out.append(("kernel stack", r["kernel stack"]))
     return out
@@ -252,10 +256,20 @@ class Checker:
                                 "expected": expected, "found": found, "source": source})
 
     def run(self):
-        raw = self.d.read(RECORD_ADDR, RECORD_V1_SIZE)
-        if raw is None:
+        # Version 2: the publication block names the complete copy (docs/layout-record.md).
+        self.pub = self.d.read(RECORD_ADDR, PUBLICATION_SIZE)
+        if self.pub is None:
             raise Unusable("'%s': no RAM at the record's address 0x%x" % (self.d.path, RECORD_ADDR))
-        if not self.check_header(raw):
+        published = struct.unpack_from("<I", self.pub, 16)[0]
+        self.copy_addr = RECORD_ADDR + PUBLICATION_SIZE + (published & 1) * RECORD_V2_SIZE
+        raw = self.d.read(self.copy_addr, RECORD_V2_SIZE)
+        if raw is None:
+            raise Unusable("'%s': no RAM at the record's copy 0x%x" % (self.d.path, self.copy_addr))
+        if not self.check_header(self.pub) or published > 1:
+            if published > 1:
+                self.fail("record.size", "record", RECORD_ADDR + 16, "a copy 0 or 1", str(published))
+                for inv in INVARIANTS:
+                    self.skip(inv, "record header unusable")
             for inv in INVARIANTS:
                 self.skip(inv, "no usable record")
             return
@@ -282,8 +296,8 @@ class Checker:
             ok = False
         else:
             self.passed("record.version")
-        if size != RECORD_V1_SIZE:
-            self.fail("record.size", "record", RECORD_ADDR + 12, str(RECORD_V1_SIZE), str(size))
+        if size != RECORD_V2_SIZE:
+            self.fail("record.size", "record", RECORD_ADDR + 12, str(RECORD_V2_SIZE), str(size))
             ok = False
         else:
             self.passed("record.size")
@@ -294,17 +308,22 @@ class Checker:
 
     def check_record(self, raw):
         r = self.r
-        want = zlib.crc32(bytes(raw[:16]) + b"\0\0\0\0" + bytes(raw[20:RECORD_V1_SIZE]))
+        want = zlib.crc32(bytes(raw[:16]) + b"\0\0\0\0" + bytes(raw[20:RECORD_V2_SIZE]))
         if r["generation"] & 1:
             # Mid-update the checksum is stale by design: record.generation says so.
             self.skip("record.checksum", "the record is being updated (odd generation)")
         elif want != r["checksum"]:
-            self.fail("record.checksum", "record", RECORD_ADDR + 16, "0x%08x" % want,
+            self.fail("record.checksum", "record", self.copy_addr + 16, "0x%08x" % want,
                       "0x%08x" % r["checksum"])
         self.passed("record.checksum")
+        # An update in progress began at the current heartbeat; one begun earlier was abandoned.
+        generation, heartbeat, pending_since = struct.unpack_from("<IQQ", self.pub, 20)
         if r["generation"] & 1:
-            self.fail("record.generation", "record", RECORD_ADDR + 20, "even",
+            self.fail("record.generation", "record", self.copy_addr + 20, "even",
                       str(r["generation"]))
+        elif generation & 1 and heartbeat != pending_since:
+            self.fail("record.generation", "record", RECORD_ADDR + 20, "an update within one tick",
+                      "pending since tick %d, now tick %d" % (pending_since, heartbeat))
         self.passed("record.generation")
 
     # layout.*
@@ -411,7 +430,7 @@ class Checker:
         r = self.r
         sentinel = LR_SENTINEL
         if r["sentinel"] != LR_SENTINEL:
-            self.fail("stack.lo-excluded", "record", RECORD_ADDR + 256, hexa(LR_SENTINEL),
+            self.fail("stack.lo-excluded", "record", self.copy_addr + 272, hexa(LR_SENTINEL),
                       hexa(r["sentinel"]))
         for s in self.stacks:
             lo, hi = s["range"]
@@ -450,6 +469,7 @@ class Checker:
             self.passed("stack.headroom")
         # stack.refused is the kernel's to report (record.violations); none means it holds.
         self.passed("stack.refused")
+        self.passed("task.access")
 
     # hart.sp
     def check_hart(self):
@@ -473,7 +493,7 @@ class Checker:
         r = self.r
         mine = r["build_id"][:min(r["build_id_size"], 32)]
         if self.k.build_id is None or mine != self.k.build_id:
-            self.fail("elf.build-id", "rodata", RECORD_ADDR + 32,
+            self.fail("elf.build-id", "rodata", self.copy_addr + 32,
                       self.k.build_id.hex() if self.k.build_id else "an ELF build ID",
                       mine.hex())
         self.passed("elf.build-id")
@@ -499,7 +519,9 @@ class Checker:
                               "[%s, %s)" % (hexa(rec[0]), hexa(rec[1])))
         for what, field, at, sym in (("padding.lo", "padding", 0, "_image_end"),
                                      ("record.lo", "record", 0, "_record_start"),
-                                     ("record.hi", "record", 1, "_record_end")):
+                                     ("record.hi", "record", 1, "_record_end"),
+                                     ("task_code.lo", "task code", 0, "_task_code_start"),
+                                     ("task_code.hi", "task code", 1, "_task_code_end")):
             if self.k.symbols.get(sym) != r[field][at]:
                 self.fail("elf.regions", field, r[field][at], "%s (%s)" % (
                     hexa(self.k.symbols[sym]) if sym in self.k.symbols else "absent", sym),

@@ -32,6 +32,22 @@ static void a_good_config_is_read_whole(void **state)
 	assert_int_equal(c.tasks[1].work, WORK_WRITE_LO);
 	assert_string_equal(config_work_word(c.tasks[1].work), "write-lo");
 	assert_string_equal(config_fault_word(c.fault), "chain-gap");
+	assert_int_equal(c.tick_us, KCONFIG_TICK_US);          /* no tick line: the default */
+}
+
+static void the_tick_takes_a_unit(void **state)
+{
+	(void)state;
+	static const struct { const char *text; uint32_t us; } cases[] = {
+		{ "kernel_stack 4K\ntick 10ms\n", 10000 }, { "kernel_stack 4K\ntick 500us\n", 500 },
+		{ "kernel_stack 4K\ntick 100us\n", 100 }, { "kernel_stack 4K\ntick 1000ms\n", 1000000 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct kconfig c;
+		struct config_error err;
+		assert_int_equal(parse(cases[i].text, &c, &err), 0);
+		assert_int_equal(c.tick_us, cases[i].us);
+	}
 }
 
 static void sizes_take_suffixes(void **state)
@@ -86,6 +102,11 @@ static void bad_configs_name_the_line(void **state)
 		{ "kernel_stack 4K\ntask a.b 4K 3\n", 2, "task name 'a.b' must be" },
 		{ "kernel_stack 4K\ntask sixteen_chars_xx 4K 3\n", 2, "must be 1-15 letters" },
 		{ "kernel_stack 4K\nheap 4K\n", 2, "unknown keyword 'heap'" },
+		{ "kernel_stack 4K\ntick 10\n", 2, "tick needs a time from 100us to 1000ms" },
+		{ "kernel_stack 4K\ntick 99us\n", 2, "tick needs a time" },
+		{ "kernel_stack 4K\ntick 1001ms\n", 2, "tick needs a time" },
+		{ "kernel_stack 4K\ntick 5s\n", 2, "tick needs a time" },
+		{ "kernel_stack 4K\ntick 1ms\ntick 2ms\n", 3, "tick given twice" },
 		{ "kernel_stack 4K\nfault gremlins\n", 2, "fault needs one of" },
 		{ "kernel_stack 4K\ntask a 4K 3 recurse x y\n", 2, "too many fields" },
 		{ "kernel_stack 4G\ntask a 4G 3\ntask b 1G 3\n", 3, "more than fit in the largest RAM" },
@@ -134,6 +155,7 @@ int main(void)
 		cmocka_unit_test(a_good_config_is_read_whole),
 		cmocka_unit_test(sizes_take_suffixes),
 		cmocka_unit_test(limits_are_accepted_at_their_edge),
+		cmocka_unit_test(the_tick_takes_a_unit),
 		cmocka_unit_test(bad_configs_name_the_line),
 		cmocka_unit_test(more_tasks_than_the_record_holds_are_refused),
 		cmocka_unit_test(binary_and_long_lines_are_refused),

@@ -131,18 +131,19 @@ static void kernel_refused(struct target *t)
 {
 	struct layout_record *r = t->f.rec;
 	r->violations[0] = (struct lr_violation){ .invariant = LR_INV_STACK_REFUSED, .owner = 2,
-						  .addr = 0x80001000, .expected = 1, .found = 2 };
+						  .addr = 0x80001000, .expected = 1, .found = 2,
+						  .cause = LR_CAUSE_CHECK };
 	r->violation_count = 1;
 	fx_seal(&t->f);
 }
 
 static const struct breakage breakages[] = {
 	{ "record.magic", "record", bad_magic, "0x44524f4359414c4b", "0x44524f4359414c4a" },
-	{ "record.version", "record", bad_version, "1", "9" },
-	{ "record.size", "record", bad_size, "5416", "100" },
+	{ "record.version", "record", bad_version, "2", "9" },
+	{ "record.size", "record", bad_size, "6976", "100" },
 	{ "record.checksum", "record", bad_checksum, NULL, NULL },
 	{ "record.generation", "record", odd_generation, "an even generation",
-	  "43: dump taken while the kernel was updating the record" },
+	  "43: the published copy was never finished" },
 	{ "layout.ram", "record", ram_elsewhere, "[0x80000000, 0x80400000)",
 	  "[0x7ffff000, 0x80400000)" },
 	{ "layout.order", "padding", padding_gap, NULL, NULL },
@@ -244,7 +245,7 @@ static void live_target_rules(void **state)
 	const struct report *rep = kl_check(s, -1);
 	assert_int_equal(rep->status[inv_of("layout.ram")], CHECK_PASS);
 	assert_string_equal(first_of(rep, "record.generation")->found,
-			    "43: read while the kernel was updating the record");
+			    "43: the published copy was never finished");
 	/* A hole at the top of RAM: the record's RAM is not all there. */
 	t->hole_lo = FX_RAM_END - 8;
 	t->hole_hi = FX_RAM_END;
@@ -308,7 +309,7 @@ static void texts_are_the_front_ends(void **state)
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(text, "stack.lo-excluded: kernel stack: at 0x00000000803fc000: "
 				     "expected 0x57ac6e9d57ac6e9d, found 0x0000000000000000\n"));
-	assert_non_null(strstr(text, "\nmem: 16 checks, 1 violations\n"));
+	assert_non_null(strstr(text, "\nmem: 17 checks, 1 violations\n"));
 	kl_free(text);
 	text = kl_stacks_text(s);
 	assert_non_null(strstr(text, "kernel stack "));

@@ -128,7 +128,10 @@ void fx_init_memory(struct fixture *f)
 	f->ram = calloc(1, FX_RAM_SIZE);
 	if (!f->ram)
 		abort();
-	struct layout_record *r = f->rec = (struct layout_record *)fx_phys(f, RECORD_ADDR);
+	struct lr_publication *pub = f->pub = (struct lr_publication *)fx_phys(f, RECORD_ADDR);
+	*pub = (struct lr_publication){ LR_MAGIC, LR_VERSION, sizeof(struct layout_record), 0, 42, 7, 6,
+					sizeof *pub, { 0, 0 } };
+	struct layout_record *r = f->rec = (struct layout_record *)fx_phys(f, LR_COPY_ADDR(0));
 	r->magic = LR_MAGIC;
 	r->version = LR_VERSION;
 	r->size = sizeof *r;
@@ -157,7 +160,8 @@ void fx_init_memory(struct fixture *f)
 	r->current = FX_TASKS;
 	r->task_count = FX_TASKS;
 	r->available = hi;
-	r->free = (struct lr_range){ RECORD_ADDR + RECORD_SIZE, hi };
+	r->task_code = (struct lr_range){ RECORD_ADDR + RECORD_SIZE, RECORD_ADDR + RECORD_SIZE + 0x1000 };
+	r->free = (struct lr_range){ r->task_code.hi, hi };
 	r->sentinel = LR_SENTINEL;
 	r->paint = LR_PAINT;
 	r->task_max = LR_MAX_TASKS;

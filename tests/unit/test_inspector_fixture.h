@@ -15,10 +15,12 @@
 #define FX_RAM_END    (RAM_BASE + FX_RAM_SIZE)
 #define FX_KSTACK_LO  (FX_RAM_END - 0x4000)
 #define FX_BUILD_ID_LEN 20
+#define FX_TASK_CODE_PC (RECORD_ADDR + RECORD_SIZE + 0x40) /* inside the fixture's task code */
 
 struct fixture {
 	uint8_t *ram;                /* FX_RAM_SIZE bytes at RAM_BASE */
-	struct layout_record *rec;   /* inside ram, at RECORD_ADDR */
+	struct lr_publication *pub;  /* inside ram, at RECORD_ADDR: names copy 0 */
+	struct layout_record *rec;   /* inside ram, the published copy 0 */
 	uint64_t hart_sp;            /* the NT_PRSTATUS sp of the ELF core */
 	char dir[64];                /* a fresh temp dir for this fixture's files */
 	char path[128];              /* the last path fx_file() built */

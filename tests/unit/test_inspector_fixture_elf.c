@@ -1,7 +1,7 @@
 /*
  * test_inspector_fixture_elf.c: the fixture's kernel ELF, written by hand: the sections and
  * symbols the linker script exports (.text, .note.gnu.build-id, .rodata, .data, .bss,
- * .bootstack, _x_start/_x_end, _image_end, _record_start/_record_end), bytes taken from the
+ * .bootstack, _x_start/_x_end, _image_end, _record_start/_record_end, _task_code_start/_end), bytes taken from the
  * fixture's RAM as it was at fx_init() time, so an untouched dump matches the ELF.
  */
 #include <elf.h>
@@ -78,6 +78,7 @@ int fx_write_kelf(struct fixture *f, const char *path)
 		{ "_boot_stack_start", r->boot_stack.lo }, { "_boot_stack_end", r->boot_stack.hi },
 		{ "_image_end", r->padding.lo },
 		{ "_record_start", r->record.lo }, { "_record_end", r->record.hi },
+		{ "_task_code_start", r->task_code.lo }, { "_task_code_end", r->task_code.hi },
 	};
 	enum { NSYMS = sizeof syms / sizeof syms[0] };
 	struct blob b = { 0 };

@@ -34,7 +34,7 @@ static uint64_t hot_offset(const struct fixture *f, int core, uint64_t size)
 	case 0:
 		return core ? next() % 0x300 : next() % size;           /* headers, notes */
 	case 1:
-		return ram + (RECORD_ADDR - RAM_BASE) + next() % sizeof *f->rec; /* the record */
+		return ram + (RECORD_ADDR - RAM_BASE) + next() % sizeof(struct lr_area); /* the record */
 	case 2:
 		return ram + (f->rec->tasks[next() % 3].stack.lo - RAM_BASE) + next() % 16;
 	default:

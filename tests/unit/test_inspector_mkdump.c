@@ -24,7 +24,7 @@ static int write_all(struct fixture *f, const char *dir)
 	if (fx_write_kelf(f, path) != 0)
 		return -1;
 	/* tests/inspector/fuzz_dump.c reads raw inputs as starting at RECORD_ADDR - 256. */
-	const uint64_t lo = RECORD_ADDR - 256, size = 256 + sizeof *f->rec;
+	const uint64_t lo = RECORD_ADDR - 256, size = 256 + sizeof(struct lr_area);
 	snprintf(path, sizeof path, "%s/corpus", dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof path, "%s/corpus/seed.raw", dir);

@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""test_running.py: the kernel keeps running after its ready line, and the gate holds at any instant.
+
+- Every good example (examples/*.conf but the 4 GiB one): one boot, then dumps at INSTANTS random
+  instants after the ready line (QMP stop, dump, cont): each must pass `inspector check --elf`;
+  most are sparse raw dumps, a few ELF cores (with the hart's registers, for hart.sp). Between
+  the first and the last instant the heartbeat and every task's switch count must have grown.
+- Every violation case with a `# recorded: ID OWNER CAUSE FUNCTION` line: the record holds that
+  fault (invariant id, owner, mcause or `check`, and the function holding the faulting pc, from the
+  kernel ELF's symbols; a field may list alternatives, a|b, or be *); with a `# survivors: NAME...` line, those tasks' switch counts grow
+  between two dumps taken a moment apart (they run on).
+One line per case, then `N passed, M failed`; exit 1 on any failure. Dumps go to build/running/
+and are removed after each case.
+"""
+import glob
+import os
+import random
+import subprocess
+import sys
+import time
+
+from elftools.elf.elffile import ELFFile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import kbuild  # noqa: E402
+import kqemu  # noqa: E402
+
+INSPECTOR = os.path.join(ROOT, "build", "inspector")
+OUT = os.path.join(ROOT, "build", "running")
+INSTANTS = 20          # per good example (the issue asks for 20 or more)
+CORES = 2              # of which ELF cores, on examples of at most CORE_MAX_MEM
+CORE_MAX_MEM = 128 << 20
+LARGE = {"ram-4g"}
+
+
+def record(dump):
+    """`inspector record` as {name: value}: the published copy's fields."""
+    r = subprocess.run([INSPECTOR, "record", dump], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    assert r.returncode == 0, "inspector record: exit %d: %s" % (r.returncode, r.stderr.strip())
+    return dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
+
+
+def tasks_of(rec):
+    n = int(rec["task_count"])
+    return {rec["task[%d].name" % i]: int(rec["task[%d].switches" % i]) for i in range(n)}
+
+
+def violations_of(rec):
+    out = []
+    for i in range(min(int(rec["violation_count"]), int(rec["violation_max"]))):
+        p = "violation[%d]." % i
+        out.append({"id": rec[p + "invariant"].split("(")[1].rstrip(")"),
+                    "owner": int(rec[p + "owner"]), "pc": int(rec[p + "pc"], 16),
+                    "cause": "check" if "(check)" in rec[p + "cause"] else rec[p + "cause"]})
+    return out
+
+
+def function_at(kernel, pc):
+    """The function symbol holding pc, its compiler suffix (.constprop.0, .isra.0) dropped."""
+    with open(kernel, "rb") as f:
+        for sym in ELFFile(f).get_section_by_name(".symtab").iter_symbols():
+            if sym["st_info"]["type"] == "STT_FUNC" and \
+                    sym["st_value"] <= pc < sym["st_value"] + max(sym["st_size"], 1):
+                return sym.name.split(".")[0]
+    return None
+
+
+def heartbeat(dump):
+    """The publication block's heartbeat (docs/layout-record.md: offset 24 at RECORD_ADDR)."""
+    c = kbuild.constants()
+    with open(dump, "rb") as f:
+        f.seek(c.RECORD_ADDR - c.RAM_BASE + 24)
+        return int.from_bytes(f.read(8), "little")
+
+
+def check(dump, kernel, extra=()):
+    r = subprocess.run([INSPECTOR, "check", dump, "--elf", kernel, *extra], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    return r.returncode, r.stdout
+
+
+def mem_bytes(mem):
+    return int(mem[:-1]) << {"K": 10, "M": 20, "G": 30}[mem[-1]]
+
+
+def good_at_random_instants(conf, rng):
+    kernel = kbuild.kernel(conf)
+    mem = kbuild.qemu_mem(conf)
+    name = os.path.splitext(os.path.basename(conf))[0]
+    raw, core = os.path.join(OUT, name + ".bin"), os.path.join(OUT, name + ".core")
+    cores = set(rng.sample(range(INSTANTS), CORES)) if mem_bytes(mem) <= CORE_MAX_MEM else set()
+    first = last = None
+    with kqemu.Qemu(kernel, mem, console=os.path.join(OUT, name + ".console")) as q:
+        q.wait_ready(60)
+        for i in range(INSTANTS):
+            time.sleep(rng.uniform(0, 0.15))
+            if i in cores:
+                q.dump(elf=core)
+                q.qmp("cont")
+                rc, out = check(core, kernel)
+                os.unlink(core)
+            else:
+                q.dump_sparse(raw)
+                q.qmp("cont")
+                rc, out = check(raw, kernel)
+                state = (heartbeat(raw), tasks_of(record(raw)))
+                first = first or state
+                last = state
+            assert rc == 0, "instant %d (%s): exit %d:\n%s" % (
+                i, "core" if i in cores else "raw", rc, out[-1500:])
+    os.unlink(raw)
+    assert last[0] > first[0], "the heartbeat did not move: %d, %d" % (first[0], last[0])
+    stuck = [t for t in first[1] if last[1][t] <= first[1][t]]
+    assert not stuck, "tasks that never switched between the first and last instant: %s" % stuck
+
+
+def violation_recorded(conf, rng):
+    d = kbuild.directives(conf)
+    survivors = d.get("survivors", [])
+    kernel = kbuild.kernel(conf)
+    name = os.path.splitext(os.path.basename(conf))[0]
+    raw = os.path.join(OUT, name + ".bin")
+    with kqemu.Qemu(kernel, kbuild.qemu_mem(conf), console=os.path.join(OUT, name + ".console")) as q:
+        q.wait_ready(60)
+        q.dump_sparse(raw)
+        q.qmp("cont")
+        first = record(raw)
+        time.sleep(0.3 + rng.uniform(0, 0.2))
+        q.dump_sparse(raw)
+        second = record(raw)
+    os.unlink(raw)
+    names = {int(first["task[%d].id" % i]): first["task[%d].name" % i]
+             for i in range(int(first["task_count"]))}
+    got = [(v["id"], "kernel" if v["owner"] == 0 else names.get(v["owner"], str(v["owner"])),
+            v["cause"], function_at(kernel, v["pc"])) for v in violations_of(first)]
+    if "recorded" in d:
+        want = d["recorded"]
+        fits = lambda g: all(w == "*" or str(x) in w.split("|") for w, x in zip(want, g))
+        assert any(fits(g) for g in got), "recorded %s; expected %s" % (got, " ".join(want))
+    before, after = tasks_of(first), tasks_of(second)
+    stuck = [t for t in survivors if after[t] <= before[t]]
+    assert not stuck, "tasks that stopped switching: %s (%s then %s)" % (stuck, before, after)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = random.Random(int(os.environ.get("SEED", time.time())))
+    name = lambda c: os.path.splitext(os.path.basename(c))[0]
+    good = [c for c in sorted(glob.glob(os.path.join(ROOT, "examples", "*.conf"))) if name(c) not in LARGE]
+    broken = [c for c in sorted(glob.glob(os.path.join(ROOT, "examples", "violations", "*.conf")))
+              if "recorded" in kbuild.directives(c) or "survivors" in kbuild.directives(c)]
+    cases = [("%d random instants: %s" % (INSTANTS, os.path.relpath(c, ROOT)), good_at_random_instants, c)
+             for c in good]
+    cases += [("recorded and survived: %s" % os.path.relpath(c, ROOT), violation_recorded, c)
+              for c in broken]
+    passed = failed = 0
+    for title, fn, conf in cases:
+        try:
+            fn(conf, rng)
+            print("ok   %s" % title)
+            passed += 1
+        except (AssertionError, OSError, RuntimeError, KeyError, ValueError, kqemu.QemuError) as e:
+            print("FAIL %s: %s" % (title, e))
+            failed += 1
+        finally:
+            for f in glob.glob(os.path.join(OUT, name(conf) + ".*")):
+                if not f.endswith(".console"):
+                    os.unlink(f)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
