@@ -277,7 +277,7 @@ static void draw_addresses(FILE *out, const struct svg_box *b, size_t n)
 		}
 		const char *what = !b[i].g ? " lo" : b[i].stack ? " lo (excluded word)" :
 				   !strcmp(b[i].g->name, "text") ? " lo = start of RAM" :
-				   !strcmp(b[i].g->name, "free") ? " lo = record end" : " lo";
+				   !strcmp(b[i].g->name, "free") ? " lo = task code end" : " lo";
 		snprintf(line, sizeof line, "%s  %s%s", hex64(hex, b[i].range.lo), b[i].g ? b[i].g->name : "gap",
 			 what);
 		if (b[i].g && b[i].stack && i + 1 < n && b[i + 1].g && !strcmp(b[i + 1].g->name, "free"))

@@ -86,7 +86,8 @@ static void kernel_says(struct fixture *f, uint32_t inv, uint32_t count, uint32_
 	f->rec->violation_count = count;
 	f->rec->violation_max = max;
 	for (uint32_t i = 0; i < LR_MAX_VIOLATIONS; i++)
-		f->rec->violations[i] = (struct lr_violation){ inv, 0, 0x80000000, 1, 2 };
+		f->rec->violations[i] = (struct lr_violation){ .invariant = inv, .addr = 0x80000000, .expected = 1,
+								.found = 2, .cause = LR_CAUSE_CHECK };
 	fx_seal(f);
 }
 static void last_known_id(struct fixture *f) { kernel_says(f, LR_INV_COUNT - 1, 1, LR_MAX_VIOLATIONS); }
@@ -107,7 +108,7 @@ static const struct bound bounds[] = {
 	{ "saved sp at lo", sp_at_lo, RAW, "", 1, "stack.sp: task 1 'alpha'", "stack.overflow: " },
 	{ "saved sp 16 above lo", sp_above_lo, RAW, "", 0, NULL, NULL },
 	{ "saved sp 16 below lo", sp_below_lo, RAW, "", 1, "stack.overflow: task 1 'alpha'", NULL },
-	{ "saved sp at hi", sp_at_hi, RAW, "", 1, "stack.sp: task 1 'alpha'", NULL },
+	{ "saved sp at hi (an empty stack: a new task)", sp_at_hi, RAW, "", 0, NULL, NULL },
 	{ "current past the tasks", current_past_tasks, RAW, "", 1, "stack.sp: record", NULL },
 	{ "current is the running task", current_last_task, RAW, "", 0, NULL, NULL },
 	{ "current 0 with a task running", current_kernel_task_running, RAW, "", 1, "stack.sp: task 3 'gamma'", NULL },
