@@ -19,7 +19,11 @@ output. `sample-gdb-live` does the same on QEMU started stopped with its gdbstub
 QEMU reaped after). A command starting with `!` runs unshown (a breakpoint to get somewhere); one ending in
 `# first N` shows its first N lines, then `...` and
 the count of lines left out. Addresses, sizes and line numbers are whatever the run printed: no sample can drift
-from the code without `make test` saying so.
+from the code without `make test` saying so. Two things a run prints that depend on the machine
+and not on the code are compared loosely by --check: GNU build IDs (40 hex digits: the kernel's
+debug info holds the path of the tree it was built in) and, in a sample whose marker ends in
+`# running` (a kernel caught while it runs: where each task stood at that instant), every
+number, so the lines, names and files must still match.
 """
 import difflib
 import glob
@@ -34,6 +38,32 @@ FILES = ["README.md"] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 MARKER = re.compile(r"^<!-- (sample|sample-setup|sample-gdb|sample-gdb-live): (.*) -->$")
 FIRST = re.compile(r"^(.*?)\s+#\s*first (\d+)$")
 GDB_SEP = "(gdb) KLAYOUT-SAMPLE-SEPARATOR"
+BUILD_ID = re.compile(r"\b[0-9a-f]{40}\b")
+NUMBER = re.compile(r"0x[0-9a-f]+|\d+(\.\d+)?")
+RUNNING = re.compile(r"^<!-- sample[a-z-]*: .*# running -->$")
+
+
+def comparable(text):
+    """The text as --check compares it: build IDs masked everywhere, every number masked in the
+    blocks of `# running` samples (runs of identical masked lines, a recursion at another depth,
+    counted as one)."""
+    out, masking = [], False
+    for line in text.split("\n"):
+        if masking and line == "```":
+            masking = False
+        elif RUNNING.match(line):
+            masking = None              # from the block's opening fence on
+        elif masking is None and line.startswith("```"):
+            masking = True
+            out.append(line)
+            continue
+        line = BUILD_ID.sub("<build-id>", line)
+        if masking:
+            line = NUMBER.sub("#", line)
+            if out and out[-1] == line:
+                continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def run(cmd):
@@ -103,7 +133,7 @@ def render(path):
         i += 1
         if not m:
             continue
-        kind, arg = m.group(1), m.group(2).strip()
+        kind, arg = m.group(1), re.sub(r"\s*# running$", "", m.group(2).strip())
         if kind == "sample-setup":
             if arg not in done_setup:
                 subprocess.run(arg, shell=True, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -140,7 +170,7 @@ def main():
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
             print("docsamples: %s" % e, file=sys.stderr)
             return 2
-        if new == old:
+        if new == old or (check and comparable(new) == comparable(old)):
             continue
         rel = os.path.relpath(path, ROOT)
         if check:

@@ -258,7 +258,9 @@ class Qemu:
                   "only" % (SPARSE_MAX >> 20), file=sys.stderr)
             ranges = _merge([low, page((f["available"], end))], base, end)
         for i, (lo, hi) in enumerate(ranges):
-            if (lo, hi) == low:
+            if lo < low[1] and lo >= low[0]:
+                lo = low[1]             # the low core holds this part already (the task code follows it)
+            if lo >= hi:
                 continue
             part = "%s.%d.part" % (path, i)
             cores.append(part)

@@ -265,7 +265,7 @@ CASES = [
     ("core p_vaddr != p_paddr", patched("core", ph(PT_LOAD, "p_vaddr", 0xffffffff80000000)), CHECK, 0, None),
     ("core with the record's magic gone", patched("core", zero_magic), CHECK, 1, None),
     ("raw cut inside the record", cut("raw", lambda r: r.record - r.ram_base + 100), CHECK, 2,
-     "no RAM at the record address"),
+     "no RAM at the published record copy"),
     # kernel ELFs
     ("kernel ELF missing", None, "check {core} --elf {dir}/no-such.elf", 2, "cannot open"),
     ("kernel ELF is a FIFO", fifo, CHECK_ELF, 2, "a FIFO or pipe: only regular files are read"),
