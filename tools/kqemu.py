@@ -156,7 +156,13 @@ class Qemu:
             r, _, _ = select.select([self.sock], [], [], 60)
             chunk = self.sock.recv(65536) if r else b""
             if not chunk:
-                raise QemuError("QMP connection closed or silent")
+                try:
+                    self.proc.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    raise QemuError("QMP connection closed or silent") from None
+                # QEMU exited (a bad -m, a missing kernel): its own message says why.
+                raise QemuError("QEMU exited (status %d) before it could be used:\n%s"
+                                % (self.proc.returncode, self.drain_output()))
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         reply = json.loads(line)
