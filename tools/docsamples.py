@@ -21,9 +21,10 @@ QEMU reaped after). A command starting with `!` runs unshown (a breakpoint to ge
 the count of lines left out. Addresses, sizes and line numbers are whatever the run printed: no sample can drift
 from the code without `make test` saying so. Two things a run prints that depend on the machine
 and not on the code are compared loosely by --check: GNU build IDs (40 hex digits: the kernel's
-debug info holds the path of the tree it was built in) and, in a sample whose marker ends in
-`# running` (a kernel caught while it runs: where each task stood at that instant), every
-number, so the lines, names and files must still match.
+debug info holds the path of the tree it was built in) and a sample whose marker ends in
+`# running`: a kernel caught while it runs, where each task stood at an instant no run repeats.
+Such a sample must show the same commands, and every `function (...) at FILE:LINE` in it must
+name a file of the tree, a line inside it and a function that file defines.
 """
 import difflib
 import glob
@@ -39,30 +40,51 @@ MARKER = re.compile(r"^<!-- (sample|sample-setup|sample-gdb|sample-gdb-live): (.
 FIRST = re.compile(r"^(.*?)\s+#\s*first (\d+)$")
 GDB_SEP = "(gdb) KLAYOUT-SAMPLE-SEPARATOR"
 BUILD_ID = re.compile(r"\b[0-9a-f]{40}\b")
-NUMBER = re.compile(r"0x[0-9a-f]+|\d+(\.\d+)?")
 RUNNING = re.compile(r"^<!-- sample[a-z-]*: .*# running -->$")
 
 
+CODE_REF = re.compile(r"(\w+) \([^)]*\)(?: at | )([\w/.-]+\.[cSh]):(\d+)")
+
+
+def code_refs_hold(block):
+    """Every `function (...) at FILE:LINE` a sample shows names a file of the tree, a line inside
+    it, and a function that file defines: a running kernel's sample may show any instant, but
+    never code that is not there."""
+    for fn, path, line in CODE_REF.findall(block):
+        full = os.path.join(ROOT, path)
+        if not os.path.isfile(full):
+            return "%s: no such file" % path
+        with open(full, errors="replace") as f:
+            text = f.read()
+        if int(line) > text.count("\n") + 1:
+            return "%s:%s: past the end of the file" % (path, line)
+        if not re.search(r"\b%s\s*\(" % re.escape(fn), text):
+            return "%s: %s is not in it" % (path, fn)
+    return None
+
+
 def comparable(text):
-    """The text as --check compares it: build IDs masked everywhere, every number masked in the
-    blocks of `# running` samples (runs of identical masked lines, a recursion at another depth,
-    counted as one)."""
-    out, masking = [], False
+    """The text as --check compares it: build IDs masked everywhere; a `# running` sample's
+    block (a kernel caught at an instant no run repeats) reduced to the commands it shows, its
+    code references checked against the tree (code_refs_hold)."""
+    out, block, state = [], [], None
     for line in text.split("\n"):
-        if masking and line == "```":
-            masking = False
-        elif RUNNING.match(line):
-            masking = None              # from the block's opening fence on
-        elif masking is None and line.startswith("```"):
-            masking = True
-            out.append(line)
+        if state == "block":
+            if line == "```":
+                problem = code_refs_hold("\n".join(block))
+                out.append("(code references: %s)" % (problem or "hold"))
+                out.append(line)
+                state, block = None, []
+            else:
+                block.append(line)
+                if line.startswith("(gdb) ") or line.startswith("$ "):
+                    out.append(line)
             continue
-        line = BUILD_ID.sub("<build-id>", line)
-        if masking:
-            line = NUMBER.sub("#", line)
-            if out and out[-1] == line:
-                continue
-        out.append(line)
+        if RUNNING.match(line):
+            state = "fence"
+        elif state == "fence" and line.startswith("```"):
+            state = "block"
+        out.append(BUILD_ID.sub("<build-id>", line))
     return "\n".join(out)
 
 
