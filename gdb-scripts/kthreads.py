@@ -45,26 +45,11 @@ def task_context(task, read):
     [n] xn), and the set of indexes it holds: the one place on the GDB side that knows the
     context's layout (the C one is task_context() in inspector/gdbcore.c). None when the
     context cannot be read."""
-    if getattr(O, "TASK_CTX", None) is not None:
-        # Record v2 (include/trapframe.h): the task's struct lr_frame at ctx is pr_reg itself.
-        raw = read(task["ctx"], O.FRAME_SIZE)
-        if raw is None:
-            return None
-        return [int.from_bytes(raw[8 * i:8 * i + 8], "little") for i in range(32)], set(range(32))
-    # Record v1: swtch.S's frame at saved_sp (memlayout.h CTX_*: ra, then s0-s11 one word
-    # each); the task resumes at ra with sp just above the frame.
-    raw = read(task["saved_sp"], C.CTX_SIZE)
+    # include/trapframe.h: the task's struct lr_frame at ctx is pr_reg itself.
+    raw = read(task["ctx"], O.FRAME_SIZE)
     if raw is None:
         return None
-    word = lambda off: int.from_bytes(raw[off:off + 8], "little")  # noqa: E731
-    reg = [0] * 32
-    reg[0] = reg[1] = word(C.CTX_RA)
-    reg[2] = task["saved_sp"] + C.CTX_SIZE
-    reg[8] = word(C.CTX_S0)
-    reg[9] = word(C.CTX_S0 + 8)
-    for i in range(10):                     # s2-s11 are x18-x27
-        reg[18 + i] = word(C.CTX_S0 + 16 + 8 * i)
-    return reg, {0, 1, 2, 8, 9} | set(range(18, 28))
+    return [int.from_bytes(raw[8 * i:8 * i + 8], "little") for i in range(32)], set(range(32))
 
 
 # ---- the remote protocol ----------------------------------------------------------------------
@@ -182,21 +167,17 @@ class Proxy:
         self.tasks, self.current = {}, 0
         u32 = lambda b, off: int.from_bytes(b[off:off + 4], "little")  # noqa: E731
         u64 = lambda b, off: int.from_bytes(b[off:off + 8], "little")  # noqa: E731
-        base = C.RECORD_ADDR
-        if getattr(O, "PUB_PUBLISHED", None) is not None:
-            # Record v2: the publication block at RECORD_ADDR names the complete copy.
-            pub = self.read(C.RECORD_ADDR, O.AREA_COPY0)
-            if pub is None or u64(pub, 0) != C.LR_MAGIC or u32(pub, O.PUB_PUBLISHED) > 1:
-                return self.tasks
-            base += O.AREA_COPY0 + u32(pub, O.PUB_PUBLISHED) * O.RECORD_STRUCT_SIZE
+        # The publication block at RECORD_ADDR names the complete copy (docs/layout-record.md).
+        pub = self.read(C.RECORD_ADDR, O.AREA_COPY0)
+        if pub is None or u64(pub, 0) != C.LR_MAGIC or u32(pub, O.PUB_PUBLISHED) > 1:
+            return self.tasks               # no record yet (at reset): the hart only
+        base = C.RECORD_ADDR + O.AREA_COPY0 + u32(pub, O.PUB_PUBLISHED) * O.RECORD_STRUCT_SIZE
         head = self.read(base, O.RECORD_TASKS)
         if head is None or u64(head, O.RECORD_MAGIC) != C.LR_MAGIC:
             return self.tasks               # no record yet (at reset): the hart only
         n = min(u32(head, O.RECORD_TASK_COUNT), C.LR_MAX_TASKS)
         self.current = u32(head, O.RECORD_CURRENT)
-        self.task_code = None
-        if getattr(O, "RECORD_TASK_CODE", None) is not None:
-            self.task_code = (u64(head, O.RECORD_TASK_CODE), u64(head, O.RECORD_TASK_CODE + 8))
+        self.task_code = (u64(head, O.RECORD_TASK_CODE), u64(head, O.RECORD_TASK_CODE + 8))
         table = self.read(base + O.RECORD_TASKS, n * O.TASK_SIZE) or b""
         for i in range(len(table) // O.TASK_SIZE):
             b = table[i * O.TASK_SIZE:(i + 1) * O.TASK_SIZE]
@@ -204,7 +185,7 @@ class Proxy:
             t = {"id": u32(b, O.TASK_ID), "state": u32(b, O.TASK_STATE),
                  "lo": u64(b, O.TASK_LO), "hi": u64(b, O.TASK_HI),
                  "saved_sp": u64(b, O.TASK_SAVED_SP), "switches": u32(b, O.TASK_SWITCHES),
-                 "ctx": u64(b, O.TASK_CTX) if getattr(O, "TASK_CTX", None) is not None else 0,
+                 "ctx": u64(b, O.TASK_CTX),
                  "name": "".join(chr(c) if 0x20 <= c < 0x7f and chr(c) not in "'\"\\<>&"
                                  else "?" for c in name)}
             self.tasks[TASK_TID_BASE + t["id"]] = t

@@ -14,9 +14,7 @@
 #include <unistd.h>
 #include <libelf.h>
 #include "inspector.h"
-#if __has_include("trapframe.h")
-#include "trapframe.h" /* record v2: every task has a full frame (struct lr_frame) at lr_task.ctx */
-#endif
+#include "trapframe.h" /* every task has a full frame (struct lr_frame) at lr_task.ctx */
 
 /*
  * Linux's struct elf_prstatus on RISC-V 64 (the 376-byte note BFD's riscv grok_prstatus reads):
@@ -51,8 +49,7 @@ static uint64_t get_le64(const uint8_t *p)
 int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32], uint32_t *known)
 {
 	memset(reg, 0, 32 * sizeof reg[0]);
-#ifdef TF_SIZE
-	/* Record v2 (include/trapframe.h): the task's struct lr_frame at ctx is pr_reg itself. */
+	/* include/trapframe.h: the task's struct lr_frame at ctx is pr_reg itself. */
 	_Static_assert(TF_SIZE == 32 * 8, "the frame is elf_gregset_t");
 	const uint8_t *f = dump_phys(d, t->ctx, TF_SIZE);
 	*known = 0;
@@ -62,42 +59,16 @@ int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32]
 		reg[i] = get_le64(f + 8 * i);
 	*known = 0xffffffffu;
 	return 0;
-#else
-	/*
-	 * Record v1: swtch.S's frame at saved_sp (memlayout.h CTX_*: ra, then s0-s11 one word each);
-	 * the task resumes at ra with sp just above the frame.
-	 */
-	uint64_t sp = t->saved_sp, w[13];
-	*known = 1u << 0; /* x0 reads 0; its slot holds pc */
-	for (int i = 0; i < 13; i++)
-		if (sp > UINT64_MAX - CTX_SIZE || dump_read_u64(d, sp + (i ? CTX_S0 + 8 * (i - 1) : CTX_RA), &w[i]) != 0)
-			return -1;
-	reg[REG_PC] = reg[REG_RA] = w[0];
-	reg[REG_SP] = sp + CTX_SIZE;
-	reg[REG_S0] = w[1];
-	reg[REG_S1] = w[2];
-	for (int i = 0; i < 10; i++)
-		reg[REG_S2 + i] = w[3 + i];
-	*known |= 1u << REG_RA | 1u << REG_SP | 1u << REG_S0 | 1u << REG_S1 | 0x3ffu << REG_S2;
-	return 0;
-#endif
 }
 
 /*
  * Whether the hart is running the task that the record says is on it (state running), so the
- * task's registers are the hart's. Record v2: only while the hart is in the tasks' code; in a
- * trap handler the kernel runs on the task's behalf and the frame at ctx, written at trap entry,
- * is the task's. Record v1: always (a task leaves the hart only through swtch.S).
+ * task's registers are the hart's: only while the hart is in the tasks' code; in a trap handler
+ * the kernel runs on the task's behalf and the frame at ctx, written at trap entry, is the task's.
  */
 static int hart_runs_task(const struct layout_record *r, uint64_t hart_pc)
 {
-#if LR_VERSION >= 2
 	return hart_pc >= r->task_code.lo && hart_pc < r->task_code.hi;
-#else
-	(void)r;
-	(void)hart_pc;
-	return 1;
-#endif
 }
 
 /* The dump's notes as they are in the file (QEMU's NT_PRSTATUS per hart), and where each hart's

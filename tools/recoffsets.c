@@ -6,9 +6,7 @@
  */
 #include <stdio.h>
 #include "layout_record.h"
-#if __has_include("trapframe.h")
 #include "trapframe.h"
-#endif
 
 #define OFF(name, type, field) printf("%s = %zu\n", name, offsetof(type, field))
 
@@ -33,13 +31,11 @@ int main(void)
 	OFF("TASK_DEPTH_REACHED", struct lr_task, depth_reached);
 	OFF("TASK_SWITCHES", struct lr_task, switches);
 	OFF("TASK_NAME", struct lr_task, name);
-#if LR_VERSION >= 2
-	/* Record v2: a publication block names the complete copy; each task's frame is at ctx. */
+	/* A publication block names the complete copy; each task's frame is at ctx. */
 	OFF("PUB_PUBLISHED", struct lr_publication, published);
 	OFF("AREA_COPY0", struct lr_area, copy);
 	OFF("TASK_CTX", struct lr_task, ctx);
 	OFF("RECORD_TASK_CODE", struct layout_record, task_code);
 	printf("FRAME_SIZE = %zu\n", sizeof(struct lr_frame));
-#endif
 	return 0;
 }

@@ -45,6 +45,9 @@ OFFSETS_PY = ("import gdb\n"
               "o = _walk(gdb.lookup_type('struct layout_record'), 0, '', {})\n"
               "_walk(gdb.lookup_type('struct lr_task'), 0, 'task', o)\n"
               "o['task.size'] = gdb.lookup_type('struct lr_task').sizeof\n"
+              "o['record.sizeof'] = gdb.lookup_type('struct layout_record').sizeof\n"
+              "_walk(gdb.lookup_type('struct lr_publication'), 0, 'pub', o)\n"
+              "o['pub.sizeof'] = gdb.lookup_type('struct lr_publication').sizeof\n"
               "print('OFFSETS ' + repr(o))\n")
 
 
@@ -101,10 +104,17 @@ def reseal(core, rec_off, offsets):
     struct.pack_into("<I", core, rec_off + at, zlib.crc32(bytes(data)) & 0xffffffff)
 
 
+def published_copy(core, C, offsets):
+    """File offset of the record copy the publication block at RECORD_ADDR names (version 2:
+    docs/layout-record.md; copy 0 right after the block, copy 1 after it)."""
+    published, = struct.unpack_from("<I", core, file_offset(core, C.RECORD_ADDR) + offsets["pub.published"])
+    return file_offset(core, C.RECORD_ADDR + offsets["pub.sizeof"] + published * offsets["record.sizeof"])
+
+
 def apply(core, case, offsets, C):
     """The case's edits on a bytearray holding a real core (C: the generated constants)."""
     _name, _ids, edits, sealed = case
-    rec_off = file_offset(core, C.RECORD_ADDR)
+    rec_off = published_copy(core, C, offsets)
     for e in edits:
         if e[0] == "lo-word":
             stack = "kstack.lo" if e[1] == 0 else "tasks[%d].stack.lo" % (e[1] - 1)
@@ -126,19 +136,22 @@ def apply(core, case, offsets, C):
         reseal(core, rec_off, offsets)
 
 
+PUBLISHED = "record_area.copy[record_area.pub.published]"
+
+
 def gdb_commands(case):
-    """The case's edits as GDB commands on a live target (the record through the kernel's debug
-    info). No reseal: live, record.checksum breaks as well, for the inspector and GDB alike."""
+    """The case's edits as GDB commands on a live target (the published copy through the kernel's
+    debug info). No reseal: live, record.checksum breaks as well, for the inspector and GDB alike."""
     out = []
     for e in case[2]:
         if e[0] == "lo-word":
-            stack = "layout_record.kstack" if e[1] == 0 else "layout_record.tasks[%d].stack" % (e[1] - 1)
+            stack = PUBLISHED + (".kstack" if e[1] == 0 else ".tasks[%d].stack" % (e[1] - 1))
             out.append("set var *(unsigned long *)%s.lo = %d" % (stack, e[2]))
         elif e[0] == "hart-sp":
-            out.append("set var $sp = layout_record.boot_stack.hi - 0x100")
+            out.append("set var $sp = %s.boot_stack.hi - 0x100" % PUBLISHED)
         else:
             field, how, value = e
-            lv = "layout_record." + field + ("[0]" if field == "build_id" else "")
+            lv = PUBLISHED + "." + field + ("[0]" if field == "build_id" else "")
             op = {"set": "%s" % value, "add": "%s + (%d)" % (lv, value),
                   "xor": "%s ^ %d" % (lv, value)}[how]
             out.append("set var %s = %s" % (lv, op))
