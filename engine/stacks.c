@@ -12,14 +12,21 @@ static uint64_t range_size(struct lr_range g)
 	return g.hi > g.lo ? g.hi - g.lo : 0;
 }
 
-/* The sp of the stack now: the hart's live sp if this stack is on the hart, else the saved one. */
+/*
+ * The sp of the stack now: the hart's live sp if this stack is on the hart, else the saved one.
+ * The record's `current` names the task the hart runs; while the hart handles that task's trap
+ * it runs on the kernel stack, so the kernel stack is on the hart whenever the hart's sp is in
+ * it, and the running task's own sp is then only in its frame (not known here: "-").
+ */
 static void stack_sp_now(struct stack_info *s, const struct kl_session *t, const struct layout_record *r)
 {
 	const uint64_t *hart_sp;
 	uint64_t sp = s->saved_sp;
-	int on_hart = r->current == s->id;
+	int have_hart = kl_harts(t, NULL, &hart_sp) > 0;
+	int in_kernel = have_hart && hart_sp[0] > r->kstack.lo && hart_sp[0] <= r->kstack.hi;
+	int on_hart = s->id == 0 ? r->current == 0 || in_kernel : r->current == s->id && !in_kernel;
 	int known = s->state != LR_TASK_RUNNING || s->id == 0;
-	if (on_hart && kl_harts(t, NULL, &hart_sp) > 0) {
+	if (on_hart && have_hart) {
 		sp = hart_sp[0];
 		known = 1;
 	}

@@ -26,7 +26,8 @@ CASES = [
     ("build-id", ["elf.build-id"], [("build_id_size", "set", 0)], True),
     ("text-symbols", ["elf.regions"], [("text.hi", "add", -0x10)], True),
     ("sentinel", ["stack.lo-excluded"], [("lo-word", 0, 0)], False),
-    ("saved-sp", ["stack.sp"], [("tasks[0].saved_sp", "add", 8)], True),
+    # Every task's: the one running at the instant of a live case has a stale saved sp, not judged.
+    ("saved-sp", ["stack.sp"], [("tasks[%d].saved_sp" % i, "add", 8) for i in range(3)], True),
     ("hart-sp", ["hart.sp"], [("hart-sp", "boot")], False),
 ]
 
