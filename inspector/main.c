@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return usage(stdout), EXIT_HOLDS;
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("inspector %s (layout record version %d, JSON schema klayout-inspector/1)\n",
+		printf("inspector %s (layout record version %d, JSON schema klayout-inspector/2)\n",
 		       INSPECTOR_VERSION, LR_VERSION);
 		return EXIT_HOLDS;
 	}

@@ -1,12 +1,12 @@
 /*
- * out_json.c: `check --format json` and `stacks --format json`, schema klayout-inspector/1
+ * out_json.c: `check --format json` and `stacks --format json`, schema klayout-inspector/2
  * (docs/inspector-json.md). Addresses are "0x..." strings: JSON numbers lose 64-bit precision.
  * Sizes and counts are numbers. Key order is fixed so the output can be diffed.
  */
 #include <inttypes.h>
 #include "inspector.h"
 
-#define JSON_SCHEMA "klayout-inspector/1"
+#define JSON_SCHEMA "klayout-inspector/2"
 
 /* Valid UTF-8 whatever s holds (a file name may hold any bytes): ill-formed bytes become U+FFFD. */
 static void json_string(FILE *out, const char *s)

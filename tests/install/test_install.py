@@ -332,14 +332,14 @@ def test_schema(inspector, schema_path, dumps, outside):
              r.returncode == 2 and not errors, errors[:3])
     else:
         print("note schema: this inspector writes no JSON on exit 2 (error_output unused)")
-    error_doc = {"schema": "klayout-inspector/1", "dump": "x", "error": "inspector: 'x': cannot open",
+    error_doc = {"schema": "klayout-inspector/2", "dump": "x", "error": "inspector: 'x': cannot open",
                  "checks": [], "summary": {"checks": 0, "violations": 0, "verdict": "error"}}
     R.ok("schema: an error report validates, and refuses checks in it",
          tight.is_valid(error_doc) and not loose.is_valid(dict(error_doc, checks=check["checks"])))
     R.ok("schema: the violation cases are among them",
          any(o.get("summary", {}).get("verdict") == "fail" for o in outputs))
     broken = {
-        "another schema version": lambda o: o.update(schema="klayout-inspector/2"),
+        "another schema version": lambda o: o.update(schema="klayout-inspector/3"),
         "an address as a number": lambda o: o["ram"].update(lo=0x80000000),
         "no summary": lambda o: o.pop("summary"),
         "verdict pass with violations": lambda o: o["summary"].update(violations=3, verdict="pass"),
