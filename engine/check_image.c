@@ -96,15 +96,6 @@ void check_image(struct check_ctx *c)
 	report_pass(c->rep, LR_INV_IMAGE_UNTOUCHED);
 }
 
-static char *build_id_str(char *buf, size_t len, const uint8_t *id, size_t n)
-{
-	size_t used = 0;
-	buf[0] = 0;
-	for (size_t i = 0; i < n && used + 3 <= len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%02x", id[i]);
-	return buf;
-}
-
 static void check_build_id(struct check_ctx *c)
 {
 	const uint8_t *id;
@@ -118,8 +109,8 @@ static void check_build_id(struct check_ctx *c)
 			    "a build ID", "no NT_GNU_BUILD_ID note in the ELF");
 	else if (!record_build_id_is(c->r, id, len))
 		report_fail(c->rep, LR_INV_ELF_BUILD_ID, SOURCE_INSPECTOR, "record", at,
-			    build_id_str(e, sizeof e, id, len),
-			    build_id_str(f, sizeof f, c->r->build_id, have));
+			    hex_bytes(e, sizeof e, id, len),
+			    hex_bytes(f, sizeof f, c->r->build_id, have));
 	report_pass(c->rep, LR_INV_ELF_BUILD_ID);
 }
 

@@ -152,7 +152,12 @@ int kelf_section_bytes(const struct kelf *k, Elf_Scn *scn, const uint8_t **bytes
 	return 0;
 }
 
-int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value)
+/*
+ * The first symbol of the symbol tables that `match` accepts: 0 with it and its name, or -1.
+ * kelf_symbol looks one up by name, kelf_function_at by the address a function covers.
+ */
+static int kelf_symbol_where(const struct kelf *k, int (*match)(const GElf_Sym *, const char *, const void *),
+			     const void *ctx, GElf_Sym *out, const char **name)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -164,12 +169,11 @@ int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value)
 			continue;
 		size_t n = data->d_size / sh.sh_entsize;
 		for (size_t i = 0; i < n; i++) {
-			GElf_Sym sym;
-			if (!gelf_getsym(data, (int)i, &sym))
+			if (!gelf_getsym(data, (int)i, out))
 				break;
-			const char *s = elf_strptr(k->elf, sh.sh_link, sym.st_name);
-			if (s && strcmp(s, name) == 0) {
-				*value = sym.st_value;
+			const char *s = elf_strptr(k->elf, sh.sh_link, out->st_name);
+			if (s && match(out, s, ctx)) {
+				*name = s;
 				return 0;
 			}
 		}
@@ -177,31 +181,38 @@ int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value)
 	return -1;
 }
 
+static int named(const GElf_Sym *sym, const char *name, const void *want)
+{
+	(void)sym;
+	return strcmp(name, want) == 0;
+}
+
+int kelf_symbol(const struct kelf *k, const char *name, uint64_t *value)
+{
+	GElf_Sym sym;
+	const char *found;
+	if (kelf_symbol_where(k, named, name, &sym, &found) != 0)
+		return -1;
+	*value = sym.st_value;
+	return 0;
+}
+
+static int function_holding(const GElf_Sym *sym, const char *name, const void *pc_ptr)
+{
+	uint64_t pc = *(const uint64_t *)pc_ptr;
+	(void)name;
+	return GELF_ST_TYPE(sym->st_info) == STT_FUNC && pc >= sym->st_value &&
+	       pc - sym->st_value < (sym->st_size ? sym->st_size : 1);
+}
+
 /* The function symbol holding pc: its name and start. 0, or -1 when no symbol holds it. */
 static int kelf_function_at(const struct kelf *k, uint64_t pc, const char **name, uint64_t *start)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	while ((scn = elf_nextscn(k->elf, scn)) != NULL) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0)
-			continue;
-		Elf_Data *data = elf_getdata(scn, NULL);
-		if (!data)
-			continue;
-		size_t n = data->d_size / sh.sh_entsize;
-		for (size_t i = 0; i < n; i++) {
-			GElf_Sym sym;
-			if (!gelf_getsym(data, (int)i, &sym))
-				break;
-			if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || pc < sym.st_value ||
-			    pc - sym.st_value >= (sym.st_size ? sym.st_size : 1))
-				continue;
-			*name = elf_strptr(k->elf, sh.sh_link, sym.st_name);
-			*start = sym.st_value;
-			return *name ? 0 : -1;
-		}
-	}
-	return -1;
+	GElf_Sym sym;
+	if (kelf_symbol_where(k, function_holding, &pc, &sym, name) != 0)
+		return -1;
+	*start = sym.st_value;
+	return 0;
 }
 
 /*

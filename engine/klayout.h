@@ -43,6 +43,8 @@ size_t utf8_seq(const unsigned char *s);
  * anything but a regular file, before a byte is read: 0, or -1 after a message.
  */
 int input_open(const char *path, int *fd, struct stat *st);
+/* Bytes as lowercase hex pairs ("de43b9...": a build ID) into buf, as many as fit; returns buf. */
+char *hex_bytes(char *buf, size_t len, const uint8_t *bytes, size_t n);
 /* "0x%016" PRIx64 into buf (at least 19 bytes); returns buf. */
 char *hex64(char *buf, uint64_t v);
 /* "[0x80000000, 0x80400000)" into buf; returns buf. */

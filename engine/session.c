@@ -164,15 +164,6 @@ int kl_elf_matches(const struct kl_session *s)
 	return kelf_build_id(&s->k, &id, &len) == 0 && record_build_id_is(&s->r, id, len);
 }
 
-static char *hex_id(char *buf, size_t len, const uint8_t *id, size_t n)
-{
-	size_t used = 0;
-	buf[0] = 0;
-	for (size_t i = 0; i < n && used + 3 <= len; i++)
-		used += (size_t)snprintf(buf + used, len - used, "%02x", id[i]);
-	return buf;
-}
-
 int kl_other_build(const struct kl_session *s, char *buf, size_t len)
 {
 	const uint8_t *id;
@@ -183,8 +174,8 @@ int kl_other_build(const struct kl_session *s, char *buf, size_t len)
 	    have > LR_BUILD_ID_MAX || kelf_build_id(&s->k, &id, &n) != 0 || record_build_id_is(&s->r, id, n))
 		return 0;
 	snprintf(buf, len, "the dump's kernel is build %s, but '%s' is build %s: not the same build",
-		 hex_id(in_dump, sizeof in_dump, s->r.build_id, have), s->k.path,
-		 hex_id(in_elf, sizeof in_elf, id, n));
+		 hex_bytes(in_dump, sizeof in_dump, s->r.build_id, have), s->k.path,
+		 hex_bytes(in_elf, sizeof in_elf, id, n));
 	return 1;
 }
 

@@ -78,6 +78,15 @@ int fail_elf(const char *file, const char *fmt, ...)
 	return -1;
 }
 
+char *hex_bytes(char *buf, size_t len, const uint8_t *bytes, size_t n)
+{
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n && used + 3 <= len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%02x", bytes[i]);
+	return buf;
+}
+
 char *hex64(char *buf, uint64_t v)
 {
 	snprintf(buf, 19, "0x%016" PRIx64, v);
