@@ -917,13 +917,8 @@ def t_thread_live(config, label):
     sw = lambda t: [int(x) for x in re.findall(r"^.*\btask \d+ '.*?, (\d+) switches\)", t, re.M)]  # noqa: E731
     a, b = sw(s0.out("info threads")), sw(s0.out("info threads", 1))
     grew = len(a) == len(b) == len(tasks) and sum(b) > sum(a)
-    same = (s0.out("info registers") == s0.out("info registers", 1) and s0.out(snap) == s0.out(snap, 1)
-            and a == b and a)
-    R.ok("%s: after continue and a second interrupt the kernel ran on (switch counts grew) or, "
-         "halted, is exactly as it was (every register, the record's bytes)" % name,
-         grew or same, "switches %s then %s" % (a, b))
-    if same and not grew:
-        R.note("%s: this kernel halts after its ready line: the switch counts cannot grow" % name)
+    R.ok("%s: after continue and a second interrupt the kernel ran on (switch counts grew)" % name,
+         grew, "switches %s then %s" % (a, b))
     # A second session on the same kernel state: each task's thread, live.
     port = free_port()
     with kqemu.Qemu(k, MEM, gdb=port) as q:
