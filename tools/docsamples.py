@@ -58,7 +58,8 @@ def code_refs_hold(block):
             text = f.read()
         if int(line) > text.count("\n") + 1:
             return "%s:%s: past the end of the file" % (path, line)
-        if not re.search(r"\b%s\s*\(" % re.escape(fn), text):
+        # A C function (`fn(`) or an assembly one (`fn:`, `.globl fn`).
+        if not re.search(r"\b%s\s*[(:]|\.globl\s+%s\b" % (re.escape(fn), re.escape(fn)), text):
             return "%s: %s is not in it" % (path, fn)
     return None
 
