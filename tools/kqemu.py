@@ -235,7 +235,7 @@ class Qemu:
         range. Returns the list of (lo, hi) physical ranges saved."""
         f = self.ready_fields()
         (base, end), record = f["ram"], f["record"]
-        c = _constants()
+        c = kbuild.constants()
         low = (base, max(record, c.RECORD_ADDR) + c.RECORD_SIZE)
         self.qmp("stop")
         if os.path.lexists(path):
@@ -298,11 +298,6 @@ class Qemu:
             if self.console_path:
                 with open(self.console_path, "wb") as f:
                     f.write(self.console)
-
-
-def _constants():
-    import kbuild
-    return kbuild.constants()
 
 
 def _record_stacks(inspector, core, fields):
