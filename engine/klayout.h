@@ -107,6 +107,13 @@ int kl_elf_matches(const struct kl_session *s);
  * the record or the ELF has no build ID (elf.build-id reports that).
  */
 int kl_other_build(const struct kl_session *s, char *buf, size_t len);
+/*
+ * The task whose registers are hart 0's: the one the record names as current while the hart
+ * runs the tasks' code (its pc in task_code); 0 when the hart is in the kernel (a trap handler
+ * runs on the task's behalf, and the task's frame at ctx, written at trap entry, is its own), or
+ * no hart is known. inspector gdbcore gives that task the hart's registers.
+ */
+uint32_t kl_hart_runs_task(const struct kl_session *s);
 /* The target's RAM (layout.ram) and harts, as set. */
 int kl_ram(const struct kl_session *s, struct lr_range *ram);
 size_t kl_harts(const struct kl_session *s, const uint64_t **pc, const uint64_t **sp);

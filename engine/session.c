@@ -179,6 +179,13 @@ int kl_other_build(const struct kl_session *s, char *buf, size_t len)
 	return 1;
 }
 
+uint32_t kl_hart_runs_task(const struct kl_session *s)
+{
+	if (!kl_header_ok(s) || s->nharts == 0 || s->r.current == 0)
+		return 0;
+	return s->hart_pc[0] >= s->r.task_code.lo && s->hart_pc[0] < s->r.task_code.hi ? s->r.current : 0;
+}
+
 int kl_ram(const struct kl_session *s, struct lr_range *ram)
 {
 	if (s->have_ram)

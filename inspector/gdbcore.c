@@ -61,16 +61,6 @@ int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32]
 	return 0;
 }
 
-/*
- * Whether the hart is running the task that the record says is on it (state running), so the
- * task's registers are the hart's: only while the hart is in the tasks' code; in a trap handler
- * the kernel runs on the task's behalf and the frame at ctx, written at trap entry, is the task's.
- */
-static int hart_runs_task(const struct layout_record *r, uint64_t hart_pc)
-{
-	return hart_pc >= r->task_code.lo && hart_pc < r->task_code.hi;
-}
-
 /* The dump's notes as they are in the file (QEMU's NT_PRSTATUS per hart), and where each hart's
  * pr_reg sits among them, so a running task can take the registers of the hart. */
 struct notes {
@@ -245,8 +235,7 @@ int cmd_gdbcore(const struct options *o)
 			uint64_t reg[32];
 			uint32_t known;
 			char name[LR_NAME_LEN + 1];
-			if (t->state == LR_TASK_RUNNING && r->current == t->id && nt.hart_reg &&
-			    hart_runs_task(r, get_le64(nt.hart_reg))) {
+			if (t->state == LR_TASK_RUNNING && nt.hart_reg && kl_hart_runs_task(kl) == t->id) {
 				for (int j = 0; j < 32; j++) /* its saved context is stale: the hart's */
 					reg[j] = get_le64(nt.hart_reg + 8 * j);
 			} else if (task_context(&d, t, reg, &known) != 0) {
