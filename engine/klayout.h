@@ -189,7 +189,8 @@ struct stack_info {
 	int have_used;         /* sp now known and inside (lo, hi] */
 	uint64_t used;         /* hi - sp now */
 	int have_paint;        /* the whole stack is in the dump */
-	uint64_t high_water;   /* lr_stack_high_water */
+	uint64_t high_water;   /* bytes ever used: the paint's lowest written word, aligned as sp is,
+				* and never less than used or the saved sp says (stacks.c) */
 	int have_lo_word;
 	uint64_t lo_word;      /* the excluded word */
 	int sentinel_ok;       /* lo_word is the record's sentinel */

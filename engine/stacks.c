@@ -12,6 +12,11 @@ static uint64_t range_size(struct lr_range g)
 	return g.hi > g.lo ? g.hi - g.lo : 0;
 }
 
+static int sp_inside_stack(uint64_t sp, const struct stack_info *s)
+{
+	return sp > s->range.lo && sp <= s->range.hi;
+}
+
 /*
  * The sp of the stack now: the hart's live sp if this stack is on the hart, else the saved one.
  * The record's `current` names the task the hart runs; while the hart handles that task's trap
@@ -30,7 +35,7 @@ static void stack_sp_now(struct stack_info *s, const struct kl_session *t, const
 		sp = hart_sp[0];
 		known = 1;
 	}
-	if (known && sp > s->range.lo && sp <= s->range.hi) {
+	if (known && sp_inside_stack(sp, s)) {
 		s->have_used = 1;
 		s->used = s->range.hi - sp;
 	}
@@ -44,15 +49,36 @@ static uint64_t le64(const uint8_t *p)
 	return v;
 }
 
+/*
+ * Bytes of the stack ever used. The paint gives the lowest word ever written; the deepest sp lay
+ * at that word rounded down to STACK_ALIGN or lower (no code writes below its sp, and sp stays
+ * aligned), which is what counts: a frame's lowest slot is often never written (alignment
+ * padding, a register slot left unused), and the bare scan then stops one word above the sp.
+ * Nor is a stack ever used less than an sp it is known to have had: its saved sp, its sp now.
+ */
+static uint64_t stack_high_water(const struct stack_info *s, uint64_t painted)
+{
+	uint64_t hw = 0;
+	if (painted) {
+		uint64_t lowest = (s->range.hi - painted) & ~(uint64_t)(STACK_ALIGN - 1);
+		hw = s->range.hi - (lowest > s->range.lo ? lowest : s->range.lo);
+	}
+	if (sp_inside_stack(s->saved_sp, s) && s->range.hi - s->saved_sp > hw)
+		hw = s->range.hi - s->saved_sp;
+	if (s->have_used && s->used > hw)
+		hw = s->used;
+	return hw;
+}
+
 /* The whole stack in one read (over a gdbstub a read per word costs a round trip each). */
 static void stack_measure(struct stack_info *s, const struct kl_session *t, const struct layout_record *r)
 {
-	uint64_t size = range_size(s->range);
+	uint64_t size = range_size(s->range), painted = 0;
 	void *owned = NULL;
 	const uint8_t *mem = size >= 16 ? kl_bytes(t, s->range.lo, size, &owned) : NULL;
 	if (mem) {
 		s->have_paint = 1;
-		s->high_water = lr_stack_high_water(mem, size, r->paint);
+		painted = lr_stack_high_water(mem, size, r->paint);
 		s->have_lo_word = s->have_lo_next = 1;
 		s->lo_word = le64(mem);
 		s->lo_next_word = le64(mem + 8);
@@ -63,6 +89,8 @@ static void stack_measure(struct stack_info *s, const struct kl_session *t, cons
 	}
 	s->sentinel_ok = s->have_lo_word && s->lo_word == r->sentinel;
 	stack_sp_now(s, t, r);
+	if (s->have_paint)
+		s->high_water = stack_high_water(s, painted);
 }
 
 size_t stacks_measure(const struct kl_session *d, const struct layout_record *r,

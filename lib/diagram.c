@@ -143,6 +143,19 @@ struct box {
 	const char *note;              /* kernel stack: "SP initial", at hi */
 };
 
+/*
+ * The bytes a stack box shows as used. The kernel hands over the paint's bare count (the lowest
+ * word ever written); the deepest sp lay at that word rounded down to STACK_ALIGN or lower, as
+ * the engine measures it (engine/stacks.c), whose figures arrive rounded already.
+ */
+static uint64_t box_used(const struct box *b)
+{
+	uint64_t lowest = (b->hi - b->use->high_water) & ~(uint64_t)(STACK_ALIGN - 1);
+	if (b->use->high_water == 0 || b->use->high_water > b->hi - b->lo)
+		return b->use->high_water;
+	return b->hi - (lowest > b->lo ? lowest : b->lo);
+}
+
 static void box_draw(struct drawing *d, const struct box *b)
 {
 	struct line l;
@@ -176,7 +189,7 @@ static void box_draw(struct drawing *d, const struct box *b)
 			line_putc(&l, '|');
 			line_pad(&l, 1 + TEXT_INDENT, ' ');
 			line_puts(&l, "used ");
-			line_size(&l, b->use->high_water);
+			line_size(&l, box_used(b));
 			line_puts(&l, " / ");
 			line_size(&l, b->hi - b->lo);
 			box_text(d, &l, 0, 0);

@@ -325,6 +325,43 @@ static void texts_are_the_front_ends(void **state)
 	kl_close(s);
 }
 
+/* ---- high-water ------------------------------------------------------------------------------ */
+
+/* A frame whose lowest slot was never written: the paint's lowest written word is 8 above sp. */
+static void high_water_reaches_every_known_sp(void **state)
+{
+	struct target *t = *state;
+	struct lr_task *alpha = task(t, 1), *gamma = task(t, 3);
+	/* alpha: saved sp at hi - 0x400, written down to hi - 0x3f8 only. */
+	for (uint64_t a = alpha->stack.lo + 8; a < alpha->stack.hi; a += 8)
+		fx_put64(&t->f, a, a >= alpha->stack.hi - 0x3f8 ? 1 : LR_PAINT);
+	/* gamma, on the hart at hi - 0x800, written down to hi - 0x7f8; its saved sp is stale. */
+	for (uint64_t a = gamma->stack.lo + 8; a < gamma->stack.hi; a += 8)
+		fx_put64(&t->f, a, a >= gamma->stack.hi - 0x7f8 ? 1 : LR_PAINT);
+	struct kl_session *s = open_dump(t);
+	const struct stack_info *st;
+	size_t n = kl_stacks(s, &st);
+	for (size_t i = 0; i < n; i++)
+		if (st[i].have_used && st[i].high_water < st[i].used)
+			fail_msg("%s: high-water %llu below used now %llu", st[i].owner,
+				 (unsigned long long)st[i].high_water, (unsigned long long)st[i].used);
+	assert_int_equal(st[1].used, 0x400);
+	assert_int_equal(st[1].high_water, 0x400);
+	assert_int_equal(st[3].used, 0x800);
+	assert_int_equal(st[3].high_water, 0x800);
+	kl_close(s);
+	/* With no sp known to reach it, the paint alone: rounded to the sp's alignment. */
+	alpha->saved_sp = alpha->stack.hi;
+	fx_seal(&t->f);
+	s = open_dump(t);
+	kl_stacks(s, &st);
+	assert_int_equal(st[1].high_water, 0x400);
+	char *text = kl_diagram_text(s);
+	assert_non_null(strstr(text, "used 1 KiB / 8 KiB"));
+	kl_free(text);
+	kl_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +375,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_record_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_read_per_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(texts_are_the_front_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(high_water_reaches_every_known_sp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * test_inspector_diagram.c: lib/diagram.c called directly, as the kernel calls it: the
  * document's boxes high to low, labels on the boundaries, empty regions left out with their
- * labels joined, usage lines only when known, long names cut inside the box.
+ * labels joined, usage lines only when known, long names cut inside the box, a stack's use
+ * down to the sp the paint says it reached.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,6 +154,22 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* As the kernel hands them over: the paint's bare count, which stops a word above the deepest
+ * sp when the frame there left its lowest slot unwritten. The box shows the count rounded down
+ * to where that sp was (STACK_ALIGN), as the inspector's stacks table does. */
+static void used_reaches_the_aligned_sp(void **state)
+{
+	struct fixture *f = *state;
+	struct stack_usage k = { 1, 0x400 }, t[3] = { { 1, 0x198 }, { 1, 0x200 }, { 1, 0 } };
+	struct page p;
+	memset(&p, 0, sizeof p);
+	diagram_draw(f->rec, &k, t, collect, &p);
+	at(&p, "used 416 B / 8 KiB");  /* 0x198 = 408: its lowest written word 8 above a 16-byte sp */
+	at(&p, "used 512 B / 4 KiB");
+	at(&p, "used 0 B / 16 KiB");
+	assert_null(strstr(p.text, "used 408 B"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +180,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(gaps_are_shown_not_hidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(lines_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(same_record_same_picture, setup, teardown),
+		cmocka_unit_test_setup_teardown(used_reaches_the_aligned_sp, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("inspector diagram", tests, NULL, NULL);
 }
