@@ -4,6 +4,7 @@
  * Also here: the record's own checks and the violations the kernel recorded itself.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
 #include "engine.h"
 
@@ -111,6 +112,19 @@ static void kernel_owner(char *buf, size_t len, const struct layout_record *r, u
 	snprintf(buf, len, "task %u", owner);
 }
 
+/* The stack a violation the kernel recorded is about, as an index in c->stacks: an overflow is
+ * its owner's (a task's, or the kernel's own); -1 for the other ids, whose owner may be the
+ * kernel that saw it rather than the stack it saw. */
+static int kernel_stack_of(const struct check_ctx *c, const struct lr_violation *v)
+{
+	if (v->invariant != LR_INV_STACK_OVERFLOW)
+		return -1;
+	for (size_t i = 0; i < c->nstacks; i++)
+		if (c->stacks[i].id == v->owner)
+			return (int)i;
+	return -1;
+}
+
 /*
  * What the kernel saw itself (stack.refused can only be seen by it): each kept entry under its
  * own id. An id this reader does not know means the kernel is newer than the reader: reported
@@ -128,15 +142,32 @@ static const char *fault_kind(uint32_t cause)
 	}
 }
 
+/*
+ * The lowest address an overflow the kernel recorded reached: the faulting address or the sp it
+ * saw (lr_violation.found, the sp for every overflow entry), whichever is lower, counted only
+ * when it lies where an overflowing stack's memory can be (from the free area up to its hi).
+ */
+static uint64_t kernel_overflow_lowest(const struct check_ctx *c, const struct lr_violation *v, size_t i)
+{
+	uint64_t lowest = UINT64_MAX, hi = c->stacks[i].range.hi;
+	if (v->addr >= c->r->free.lo && v->addr < hi)
+		lowest = v->addr;
+	if (v->found >= c->r->free.lo && v->found < hi && v->found < lowest)
+		lowest = v->found;
+	return lowest;
+}
+
 static void check_kernel_reported(struct check_ctx *c)
 {
 	const struct layout_record *r = c->r;
-	char region[48], e[24], f[VIOLATION_TEXT], pc[64];
+	char region[48], e[24], f[VIOLATION_TEXT], pc[64], detail[96];
 
 	c->rep->kernel_seen = r->violation_count;
 	c->rep->kernel_kept = record_violations_kept(r);
 	for (uint32_t i = 0; i < c->rep->kernel_kept; i++) {
 		const struct lr_violation *v = &r->violations[i];
+		struct violation *seen;
+		int stack = kernel_stack_of(c, v);
 		kernel_owner(region, sizeof region, r, v->owner);
 		if (v->invariant >= LR_INV_COUNT) {
 			snprintf(e, sizeof e, "an id below %u", (unsigned)LR_INV_COUNT);
@@ -144,24 +175,33 @@ static void check_kernel_reported(struct check_ctx *c)
 			report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_KERNEL, region, v->addr, e, f);
 			continue;
 		}
+		detail[0] = 0;
+		if (stack >= 0)
+			overflow_detail(c, (size_t)stack, kernel_overflow_lowest(c, v, (size_t)stack), detail,
+					sizeof detail);
 		if (v->cause != LR_CAUSE_CHECK) {
 			/* A fault the hardware stopped: what was refused, where, and why. */
 			kelf_pc_name(c->k, v->pc, pc, sizeof pc);
-			snprintf(f, sizeof f, "%.28s at pc %.60s", fault_kind(v->cause), pc);
-			report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
-				    v->owner ? "no access outside its stack and the task code"
-					     : "no store to the kernel stack's lo word", f);
+			snprintf(f, sizeof f, "%.28s at pc %.60s%s", fault_kind(v->cause), pc, detail);
+			seen = report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
+					   v->owner ? "no access outside its stack and the task code"
+						    : "no store to the kernel stack's lo word", f);
 		} else if (v->pc) {
 			/* A check that knows where: the kernel's sp check at a function's entry,
 			 * or a task's sp when it left the hart. */
 			kelf_pc_name(c->k, v->pc, pc, sizeof pc);
-			snprintf(f, sizeof f, "%s at %s", hex64(e, v->found), pc);
-			report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
-				    hex64(e, v->expected), f);
+			snprintf(f, sizeof f, "%s at %.60s%s", hex64(e, v->found), pc, detail);
+			seen = report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
+					   hex64(e, v->expected), f);
 		} else {
-			report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
-				    hex64(e, v->expected), hex64(f, v->found));
+			snprintf(f, sizeof f, "%s%s", hex64(e, v->found), detail);
+			seen = report_fail(c->rep, v->invariant, SOURCE_KERNEL, region, v->addr,
+					   hex64(e, v->expected), f);
 		}
+		if (seen)
+			seen->stack = stack;
+		if (seen && v->owner == 0)
+			c->kernel_breach = (int)(seen - c->rep->v);
 	}
 	report_pass(c->rep, LR_INV_STACK_REFUSED);
 	report_pass(c->rep, LR_INV_TASK_ACCESS);
@@ -169,6 +209,7 @@ static void check_kernel_reported(struct check_ctx *c)
 
 void check_run(struct check_ctx *c)
 {
+	c->kernel_breach = -1;
 	if (check_record(c) != 0) {
 		for (unsigned i = 0; i < LR_INV_COUNT; i++)
 			if (c->rep->status[i] == CHECK_NOT_RUN)
@@ -182,4 +223,5 @@ void check_run(struct check_ctx *c)
 	check_hart(c);
 	check_elf(c);
 	check_kernel_reported(c);
+	check_follow_ons(c);
 }

@@ -1,9 +1,18 @@
 /*
  * check_stacks.c: the stack.* invariants (the design document's excluded lo words and what the
- * paint and saved sps tell) and hart.sp, all from the measurements of stacks.c.
+ * paint and saved sps tell) and hart.sp, all from the measurements of stacks.c. A stack that
+ * overflowed has one root cause, stack.overflow; what else the checks find wrong with that stack
+ * follows from it and says so (check_follow_ons).
  */
 #include <inttypes.h>
 #include "engine.h"
+
+/* Tags a violation with the stack it is about (stacks[i]); v is NULL when the report is full. */
+static void on_stack(struct violation *v, size_t i)
+{
+	if (v)
+		v->stack = (int)i;
+}
 
 static int sp_inside(uint64_t sp, struct lr_range g)
 {
@@ -23,16 +32,17 @@ static int saved_sp_meaningful(const struct check_ctx *c, const struct stack_inf
 	return 0;
 }
 
-static void check_lo_excluded(struct check_ctx *c, const struct stack_info *s)
+static void check_lo_excluded(struct check_ctx *c, size_t i)
 {
+	const struct stack_info *s = &c->stacks[i];
 	if (!s->have_lo_word && kl_unsaved(c->s, s->range.lo, 8))
 		report_skip(c->rep, LR_INV_STACK_LO_EXCLUDED, "sparse dump: a stack's lo word not saved");
 	else if (!s->have_lo_word)
-		report_fail(c->rep, LR_INV_STACK_LO_EXCLUDED, SOURCE_INSPECTOR, s->owner, s->range.lo,
-			    "the sentinel", kl_absent(c->s));
+		on_stack(report_fail(c->rep, LR_INV_STACK_LO_EXCLUDED, SOURCE_INSPECTOR, s->owner,
+				     s->range.lo, "the sentinel", kl_absent(c->s)), i);
 	else if (s->lo_word != c->r->sentinel)
-		report_fail_hex(c->rep, LR_INV_STACK_LO_EXCLUDED, s->owner, s->range.lo, c->r->sentinel,
-				s->lo_word);
+		on_stack(report_fail_hex(c->rep, LR_INV_STACK_LO_EXCLUDED, s->owner, s->range.lo,
+					 c->r->sentinel, s->lo_word), i);
 }
 
 /*
@@ -45,28 +55,50 @@ static int sp_overflowed(const struct check_ctx *c, const struct stack_info *s)
 	return saved_sp_meaningful(c, s) && s->saved_sp < s->range.lo && s->saved_sp >= c->r->free.lo;
 }
 
-static void check_overflow(struct check_ctx *c, const struct stack_info *s)
+size_t overflow_detail(const struct check_ctx *c, size_t i, uint64_t lowest, char *buf, size_t len)
 {
-	char e[64], f[24];
-	if (sp_overflowed(c, s)) {
-		snprintf(e, sizeof e, "sp above lo 0x%" PRIx64, s->range.lo);
-		report_fail(c->rep, LR_INV_STACK_OVERFLOW, SOURCE_INSPECTOR, s->owner, s->saved_sp, e,
-			    hex64(f, s->saved_sp));
+	const struct stack_info *s = &c->stacks[i];
+	size_t used = 0;
+	buf[0] = 0;
+	if (s->id != 0) {
+		const struct lr_task *t = &c->r->tasks[i - 1];
+		used = (size_t)snprintf(buf, len, ": reached depth %u of %u", t->depth_reached, t->depth);
 	}
-	/* A broken sentinel alone may be a stray write; with the word above it used, the stack ran over. */
-	if (s->have_lo_word && !s->sentinel_ok && s->have_lo_next &&
-	    s->lo_next_word != c->r->paint)
-		report_fail_hex(c->rep, LR_INV_STACK_OVERFLOW, s->owner, s->range.lo + 8, c->r->paint,
-				s->lo_next_word);
+	if (lowest < s->range.hi && s->range.hi - s->range.lo >= 8 && used < len)
+		used += (size_t)snprintf(buf + used, len - used, "%s needed at least %" PRIu64 " bytes, %"
+					 PRIu64 " usable", used ? "," : ":", s->range.hi - lowest,
+					 s->range.hi - s->range.lo - 8);
+	return used;
 }
 
-static void check_sp(struct check_ctx *c, const struct stack_info *s)
+static void check_overflow(struct check_ctx *c, size_t i)
 {
+	const struct stack_info *s = &c->stacks[i];
+	char e[64], f[VIOLATION_TEXT], word[24], detail[96];
+	if (sp_overflowed(c, s)) {
+		snprintf(e, sizeof e, "sp above lo 0x%" PRIx64, s->range.lo);
+		overflow_detail(c, i, s->saved_sp, detail, sizeof detail);
+		snprintf(f, sizeof f, "%s%s", hex64(word, s->saved_sp), detail);
+		on_stack(report_fail(c->rep, LR_INV_STACK_OVERFLOW, SOURCE_INSPECTOR, s->owner,
+				     s->saved_sp, e, f), i);
+	}
+	/* A broken sentinel alone may be a stray write; with the word above it used, the stack ran over. */
+	if (s->have_lo_word && !s->sentinel_ok && s->have_lo_next && s->lo_next_word != c->r->paint) {
+		overflow_detail(c, i, s->range.lo, detail, sizeof detail);
+		snprintf(f, sizeof f, "%s%s", hex64(word, s->lo_next_word), detail);
+		on_stack(report_fail(c->rep, LR_INV_STACK_OVERFLOW, SOURCE_INSPECTOR, s->owner,
+				     s->range.lo + 8, hex64(e, c->r->paint), f), i);
+	}
+}
+
+static void check_sp(struct check_ctx *c, size_t i)
+{
+	const struct stack_info *s = &c->stacks[i];
 	char e[VIOLATION_TEXT], f[VIOLATION_TEXT];
 	if (s->id != 0 && s->state > LR_TASK_FAULTED) {
 		snprintf(e, sizeof e, "a state <= %u", LR_TASK_FAULTED);
 		snprintf(f, sizeof f, "state %u", s->state);
-		report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, s->owner, s->saved_sp, e, f);
+		on_stack(report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, s->owner, s->saved_sp, e, f), i);
 		return;
 	}
 	if (!saved_sp_meaningful(c, s))
@@ -74,8 +106,8 @@ static void check_sp(struct check_ctx *c, const struct stack_info *s)
 	if (!sp_inside(s->saved_sp, s->range) || s->saved_sp % STACK_ALIGN != 0) {
 		snprintf(e, sizeof e, "16-byte aligned, in (0x%" PRIx64 ", 0x%" PRIx64 "]", s->range.lo,
 			 s->range.hi);
-		report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, s->owner, s->saved_sp, e,
-			    hex64(f, s->saved_sp));
+		on_stack(report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, s->owner, s->saved_sp, e,
+				     hex64(f, s->saved_sp)), i);
 	}
 }
 
@@ -105,18 +137,21 @@ static void check_states(struct check_ctx *c)
 			snprintf(e, sizeof e, "%s with current %u", on_hart ? "running" : "not running",
 				 r->current);
 			snprintf(f, sizeof f, "state %u", t->state);
-			report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, region, t->saved_sp, e, f);
+			on_stack(report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, region, t->saved_sp,
+					     e, f), i + 1);
 		}
 		if ((t->state == LR_TASK_NEW) != (t->switches == 0)) {
 			snprintf(e, sizeof e, "state new exactly while switches is 0");
 			snprintf(f, sizeof f, "state %u after %u switches", t->state, t->switches);
-			report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, region, t->saved_sp, e, f);
+			on_stack(report_fail(c->rep, LR_INV_STACK_SP, SOURCE_INSPECTOR, region, t->saved_sp,
+					     e, f), i + 1);
 		}
 	}
 }
 
-static void check_headroom(struct check_ctx *c, const struct stack_info *s)
+static void check_headroom(struct check_ctx *c, size_t i)
 {
+	const struct stack_info *s = &c->stacks[i];
 	char e[32], f[64];
 	uint64_t size = s->range.hi > s->range.lo ? s->range.hi - s->range.lo : 0;
 	snprintf(e, sizeof e, "%d%% unused", c->min_headroom);
@@ -127,15 +162,16 @@ static void check_headroom(struct check_ctx *c, const struct stack_info *s)
 	}
 	if (!s->have_paint) {
 		snprintf(f, sizeof f, "stack %s", kl_absent(c->s));
-		report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner, s->range.lo, e, f);
+		on_stack(report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner,
+				     s->range.lo, e, f), i);
 		return;
 	}
 	unsigned pct = stack_headroom_pct(s);
 	if (pct < (unsigned)c->min_headroom) {
 		snprintf(f, sizeof f, "%u%% unused (%" PRIu64 " of %" PRIu64 " bytes used)", pct,
 			 s->high_water, size);
-		report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner,
-			    s->range.hi - s->high_water, e, f);
+		on_stack(report_fail(c->rep, LR_INV_STACK_HEADROOM, SOURCE_INSPECTOR, s->owner,
+				     s->range.hi - s->high_water, e, f), i);
 	}
 }
 
@@ -151,12 +187,11 @@ void check_stacks(struct check_ctx *c)
 				RECORD_ADDR + offsetof(struct layout_record, paint), LR_PAINT, c->r->paint);
 	check_states(c);
 	for (size_t i = 0; i < c->nstacks; i++) {
-		const struct stack_info *s = &c->stacks[i];
-		check_lo_excluded(c, s);
-		check_overflow(c, s);
-		check_sp(c, s);
+		check_lo_excluded(c, i);
+		check_overflow(c, i);
+		check_sp(c, i);
 		if (c->min_headroom >= 0)
-			check_headroom(c, s);
+			check_headroom(c, i);
 	}
 	report_pass(c->rep, LR_INV_STACK_LO_EXCLUDED);
 	report_pass(c->rep, LR_INV_STACK_OVERFLOW);
@@ -165,6 +200,39 @@ void check_stacks(struct check_ctx *c)
 		report_pass(c->rep, LR_INV_STACK_HEADROOM);
 	else
 		report_skip(c->rep, LR_INV_STACK_HEADROOM, "no --min-headroom given");
+}
+
+/*
+ * One root cause per stack. A stack that overflowed (its saved sp below lo, its lo word broken
+ * with the word above it used, or the kernel's own stack.overflow) leaves its sp outside it and
+ * may leave its lo word broken: the checks' stack.sp and stack.lo-excluded findings on it are
+ * true and listed, but as follow-ons of the first stack.overflow seen on it. And a kernel that
+ * halted on its own breach (LR_FLAG_HALTED) set current to 0 while the task it trapped from
+ * stays marked running: what stack.sp finds on that task follows from the breach. The
+ * kernel's own entries are its classification, left as it made them.
+ */
+void check_follow_ons(struct check_ctx *c)
+{
+	struct report *rep = c->rep;
+	int root[STACKS_MAX];
+	int halted = (c->r->flags & LR_FLAG_HALTED) && c->r->current == 0;
+	for (size_t i = 0; i < c->nstacks; i++)
+		root[i] = -1;
+	for (size_t i = 0; i < rep->nv; i++) {
+		const struct violation *v = &rep->v[i];
+		if (v->inv == LR_INV_STACK_OVERFLOW && v->stack >= 0 && root[v->stack] < 0)
+			root[v->stack] = (int)i;
+	}
+	for (size_t i = 0; i < rep->nv; i++) {
+		struct violation *v = &rep->v[i];
+		if (v->source != SOURCE_INSPECTOR || v->stack < 0 ||
+		    (v->inv != LR_INV_STACK_SP && v->inv != LR_INV_STACK_LO_EXCLUDED))
+			continue;
+		v->follows = root[v->stack];
+		if (v->follows < 0 && halted && v->inv == LR_INV_STACK_SP && v->stack > 0 &&
+		    c->stacks[v->stack].state == LR_TASK_RUNNING)
+			v->follows = c->kernel_breach;
+	}
 }
 
 void check_hart(struct check_ctx *c)

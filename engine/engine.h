@@ -42,11 +42,12 @@ size_t stacks_measure(const struct kl_session *s, const struct layout_record *r,
 void report_init(struct report *rep);
 void report_pass(struct report *rep, unsigned inv);   /* ran; passes unless it failed */
 void report_skip(struct report *rep, unsigned inv, const char *reason);
-void report_fail(struct report *rep, unsigned inv, enum violation_source src, const char *region,
-		 uint64_t addr, const char *expected, const char *found);
+/* The violation recorded (about no stack, a root cause), or NULL when the report is full. */
+struct violation *report_fail(struct report *rep, unsigned inv, enum violation_source src,
+			      const char *region, uint64_t addr, const char *expected, const char *found);
 /* report_fail with expected and found as 64-bit hex words. */
-void report_fail_hex(struct report *rep, unsigned inv, const char *region, uint64_t addr,
-		     uint64_t expected, uint64_t found);
+struct violation *report_fail_hex(struct report *rep, unsigned inv, const char *region, uint64_t addr,
+				  uint64_t expected, uint64_t found);
 
 /* ---- check*.c: the invariants ------------------------------------------------------------------ */
 struct check_ctx {
@@ -57,6 +58,7 @@ struct check_ctx {
 	const struct stack_info *stacks;
 	size_t nstacks;
 	struct report *rep;
+	int kernel_breach;     /* index in rep->v of the kernel's last entry of its own (owner 0), -1 */
 };
 
 /* Runs every check in LR_INVARIANTS order; the others are called by it only. */
@@ -67,5 +69,10 @@ void check_stacks(struct check_ctx *c);
 void check_hart(struct check_ctx *c);
 void check_image(struct check_ctx *c);
 void check_elf(struct check_ctx *c);
+/* check_stacks.c: marks the follow-ons of each stack's overflow (after every other check). */
+void check_follow_ons(struct check_ctx *c);
+/* ": reached depth D of N, needed at least B bytes, U usable" for an overflow of stacks[i] whose
+ * lowest address seen is `lowest` (the parts it cannot know left out); returns its length. */
+size_t overflow_detail(const struct check_ctx *c, size_t i, uint64_t lowest, char *buf, size_t len);
 
 #endif

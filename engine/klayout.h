@@ -207,7 +207,7 @@ unsigned stack_headroom_pct(const struct stack_info *s);
 enum check_status { CHECK_NOT_RUN, CHECK_PASS, CHECK_FAIL, CHECK_SKIP };
 enum violation_source { SOURCE_INSPECTOR, SOURCE_KERNEL };
 
-#define VIOLATION_TEXT 96 /* expected and found, as text */
+#define VIOLATION_TEXT 160 /* expected and found, as text */
 struct violation {
 	unsigned inv;          /* enum lr_invariant */
 	enum violation_source source;
@@ -215,6 +215,8 @@ struct violation {
 	uint64_t addr;
 	char expected[VIOLATION_TEXT];
 	char found[VIOLATION_TEXT];
+	int stack;             /* the stack it is about: index in kl_stacks(), -1 for none */
+	int follows;           /* a follow-on: index in the report's v[] of its root cause; else -1 */
 };
 
 #define REPORT_MAX_VIOLATIONS 512
@@ -229,7 +231,14 @@ struct report {
 };
 
 size_t report_checks_run(const struct report *rep);
+/* Every violation, follow-ons and the kernel's dropped ones included: the count the summaries
+ * give and the exit status follows (a follow-on never comes without its root cause). */
 size_t report_violations(const struct report *rep);
+/* Of those, the follow-ons: violations that are true but follow from another one (a stack.sp
+ * or stack.lo-excluded finding on a stack that overflowed), named by report_root(). */
+size_t report_follow_ons(const struct report *rep);
+/* The violation v follows from, or NULL when v is a root cause itself. */
+const struct violation *report_root(const struct report *rep, const struct violation *v);
 
 /* Every invariant in LR_INVARIANTS order; min_headroom is a percent, -1 to skip stack.headroom.
  * The report belongs to the session (valid until the next kl_check or kl_close); NULL when out

@@ -24,8 +24,15 @@ void out_check_text(FILE *out, const struct check_view *v);
 void out_stacks_text(FILE *out, const struct stack_info *s, size_t n);
 /* `record`: every field as a stable `name: value` line. */
 void record_print(FILE *out, const struct layout_record *r);
-/* One violation as the text formats show it, without newline. */
-void violation_format(char *buf, size_t len, const struct violation *v);
+/* One violation as the text formats show it, without newline: "ID: REGION: at ADDR: expected E,
+ * found F" and its marks (violation_marks). */
+void violation_format(char *buf, size_t len, const struct report *rep, const struct violation *v);
+/* What the text formats append to a violation: " (reported by the kernel)" for the kernel's,
+ * " (follows ID of REGION)" for a follow-on (its root cause's id and region); "" for neither. */
+void violation_marks(char *buf, size_t len, const struct report *rep, const struct violation *v);
+/* "19 checks, 3 violations (1 follow-on)": the summary every format gives (no follow-ons: no
+ * parentheses). */
+void report_summary(char *buf, size_t len, const struct report *rep);
 /* `diagram`: the design document's picture with the target's addresses and stack use. */
 void kl_diagram_print(FILE *out, struct kl_session *s);
 

@@ -9,22 +9,39 @@
 #include "klayout_text.h"
 #include "diagram.h"
 
-void violation_format(char *buf, size_t len, const struct violation *v)
+void violation_marks(char *buf, size_t len, const struct report *rep, const struct violation *v)
 {
+	const struct violation *root = report_root(rep, v);
+	size_t used = (size_t)snprintf(buf, len, "%s", v->source == SOURCE_KERNEL ? " (reported by the kernel)" : "");
+	if (root && used < len)
+		snprintf(buf + used, len - used, " (follows %s of %s)", invariant_id(root->inv), root->region);
+}
+
+void violation_format(char *buf, size_t len, const struct report *rep, const struct violation *v)
+{
+	char marks[160];
+	violation_marks(marks, sizeof marks, rep, v);
 	snprintf(buf, len, "%s: %s: at 0x%016" PRIx64 ": expected %s, found %s%s", invariant_id(v->inv),
-		 v->region, v->addr, v->expected, v->found,
-		 v->source == SOURCE_KERNEL ? " (reported by the kernel)" : "");
+		 v->region, v->addr, v->expected, v->found, marks);
+}
+
+void report_summary(char *buf, size_t len, const struct report *rep)
+{
+	size_t nv = report_violations(rep), follow = report_follow_ons(rep);
+	int used = snprintf(buf, len, "%zu checks, %zu violations", report_checks_run(rep), nv);
+	if (follow && used >= 0 && (size_t)used < len)
+		snprintf(buf + used, len - (size_t)used, " (%zu follow-on%s)", follow, follow == 1 ? "" : "s");
 }
 
 void out_check_text(FILE *out, const struct check_view *v)
 {
 	const struct report *rep = v->rep;
-	char line[512];
+	char line[640];
 
 	for (unsigned inv = 0; inv < LR_INV_COUNT; inv++) {
 		for (size_t i = 0; i < rep->nv; i++)
 			if (rep->v[i].inv == inv) {
-				violation_format(line, sizeof line, &rep->v[i]);
+				violation_format(line, sizeof line, rep, &rep->v[i]);
 				fprintf(out, "%s\n", line);
 			}
 		if (rep->status[inv] == CHECK_SKIP)
@@ -37,8 +54,8 @@ void out_check_text(FILE *out, const struct check_view *v)
 	if (rep->kernel_seen > rep->kernel_kept)
 		fprintf(out, "kernel: %u violations seen, %u kept in the record, %u dropped\n",
 			rep->kernel_seen, rep->kernel_kept, rep->kernel_seen - rep->kernel_kept);
-	fprintf(out, "%s: %zu checks, %zu violations\n", v->dump_path, report_checks_run(rep),
-		report_violations(rep));
+	report_summary(line, sizeof line, rep);
+	fprintf(out, "%s: %s\n", v->dump_path, line);
 }
 
 static void out_opt_u64(FILE *out, int known, uint64_t value, int width)

@@ -24,14 +24,14 @@ void report_skip(struct report *rep, unsigned inv, const char *reason)
 	snprintf(rep->skip_reason[inv], sizeof rep->skip_reason[inv], "%s", reason);
 }
 
-void report_fail(struct report *rep, unsigned inv, enum violation_source src, const char *region,
-		 uint64_t addr, const char *expected, const char *found)
+struct violation *report_fail(struct report *rep, unsigned inv, enum violation_source src,
+			      const char *region, uint64_t addr, const char *expected, const char *found)
 {
 	if (inv < LR_INV_COUNT)
 		rep->status[inv] = CHECK_FAIL;
 	if (rep->nv == REPORT_MAX_VIOLATIONS) {
 		rep->nv_dropped++;
-		return;
+		return NULL;
 	}
 	struct violation *v = &rep->v[rep->nv++];
 	v->inv = inv;
@@ -40,13 +40,16 @@ void report_fail(struct report *rep, unsigned inv, enum violation_source src, co
 	snprintf(v->region, sizeof v->region, "%s", region);
 	snprintf(v->expected, sizeof v->expected, "%s", expected);
 	snprintf(v->found, sizeof v->found, "%s", found);
+	v->stack = -1;
+	v->follows = -1;
+	return v;
 }
 
-void report_fail_hex(struct report *rep, unsigned inv, const char *region, uint64_t addr,
-		     uint64_t expected, uint64_t found)
+struct violation *report_fail_hex(struct report *rep, unsigned inv, const char *region, uint64_t addr,
+				  uint64_t expected, uint64_t found)
 {
 	char e[24], f[24];
-	report_fail(rep, inv, SOURCE_INSPECTOR, region, addr, hex64(e, expected), hex64(f, found));
+	return report_fail(rep, inv, SOURCE_INSPECTOR, region, addr, hex64(e, expected), hex64(f, found));
 }
 
 size_t report_checks_run(const struct report *rep)
@@ -62,4 +65,17 @@ size_t report_violations(const struct report *rep)
 	/* The kernel's entries beyond violation_max were lost, not fixed: they count. */
 	size_t kernel_dropped = rep->kernel_seen > rep->kernel_kept ? rep->kernel_seen - rep->kernel_kept : 0;
 	return rep->nv + rep->nv_dropped + kernel_dropped;
+}
+
+size_t report_follow_ons(const struct report *rep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rep->nv; i++)
+		n += report_root(rep, &rep->v[i]) != NULL;
+	return n;
+}
+
+const struct violation *report_root(const struct report *rep, const struct violation *v)
+{
+	return v->follows >= 0 && (size_t)v->follows < rep->nv ? &rep->v[v->follows] : NULL;
 }

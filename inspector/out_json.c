@@ -82,8 +82,9 @@ static void json_stacks(FILE *out, const struct stack_info *s, size_t n)
 	fputs(n ? "\n  ]" : "]", out);
 }
 
-static void json_violation(FILE *out, const struct violation *v)
+static void json_violation(FILE *out, const struct report *rep, const struct violation *v)
 {
+	const struct violation *root = report_root(rep, v);
 	fputs("{\"id\": ", out);
 	json_string(out, invariant_id(v->inv));
 	fputs(", \"region\": ", out);
@@ -94,7 +95,16 @@ static void json_violation(FILE *out, const struct violation *v)
 	json_string(out, v->expected);
 	fputs(", \"found\": ", out);
 	json_string(out, v->found);
-	fprintf(out, ", \"source\": \"%s\"}", v->source == SOURCE_KERNEL ? "kernel" : "inspector");
+	fprintf(out, ", \"source\": \"%s\"", v->source == SOURCE_KERNEL ? "kernel" : "inspector");
+	if (root) {
+		/* A follow-on: the root cause's id and region, as its own violation gives them. */
+		fputs(", \"follows\": {\"id\": ", out);
+		json_string(out, invariant_id(root->inv));
+		fputs(", \"region\": ", out);
+		json_string(out, root->region);
+		fputs("}", out);
+	}
+	fputs("}", out);
 }
 
 static void json_checks(FILE *out, const struct report *rep)
@@ -113,7 +123,7 @@ static void json_checks(FILE *out, const struct report *rep)
 		for (size_t i = 0; i < rep->nv; i++)
 			if (rep->v[i].inv == inv) {
 				fputs(shown++ ? ",\n      " : "\n      ", out);
-				json_violation(out, &rep->v[i]);
+				json_violation(out, rep, &rep->v[i]);
 			}
 		fputs(shown ? "\n    ]}" : "]}", out);
 	}
@@ -152,8 +162,9 @@ void out_check_json(FILE *out, const struct check_view *v)
 	fprintf(out, ",\n  \"kernel_violations\": {\"seen\": %u, \"kept\": %u, \"dropped\": %u}",
 		rep->kernel_seen, rep->kernel_kept,
 		rep->kernel_seen > rep->kernel_kept ? rep->kernel_seen - rep->kernel_kept : 0);
-	fprintf(out, ",\n  \"summary\": {\"checks\": %zu, \"violations\": %zu, \"verdict\": \"%s\"}\n}\n",
-		report_checks_run(rep), report_violations(rep), report_violations(rep) ? "fail" : "pass");
+	fprintf(out, ",\n  \"summary\": {\"checks\": %zu, \"violations\": %zu, \"follow_ons\": %zu, "
+		"\"verdict\": \"%s\"}\n}\n", report_checks_run(rep), report_violations(rep),
+		report_follow_ons(rep), report_violations(rep) ? "fail" : "pass");
 }
 
 void out_check_json_error(FILE *out, const char *dump_path, const char *message)

@@ -31,24 +31,31 @@ static void xml_text(FILE *out, const char *s)
 	}
 }
 
-static size_t count_in(const struct report *rep, unsigned inv)
+/* The check's violations; of them, in *follow, the follow-ons of another one. */
+static size_t count_in(const struct report *rep, unsigned inv, size_t *follow)
 {
 	size_t n = 0;
+	*follow = 0;
 	for (size_t i = 0; i < rep->nv; i++)
-		n += rep->v[i].inv == inv;
+		if (rep->v[i].inv == inv) {
+			n++;
+			*follow += report_root(rep, &rep->v[i]) != NULL;
+		}
 	return n;
 }
 
 static void junit_failure(FILE *out, const struct report *rep, unsigned inv)
 {
-	char line[512];
-	size_t n = count_in(rep, inv);
+	char line[640];
+	size_t follow, n = count_in(rep, inv, &follow);
 	fprintf(out, "    <failure message=\"%zu violation%s of ", n, n == 1 ? "" : "s");
 	xml_text(out, invariant_id(inv));
+	if (follow)
+		fprintf(out, " (%zu follow-on%s)", follow, follow == 1 ? "" : "s");
 	fputs("\" type=\"violation\">", out);
 	for (size_t i = 0; i < rep->nv; i++)
 		if (rep->v[i].inv == inv) {
-			violation_format(line, sizeof line, &rep->v[i]);
+			violation_format(line, sizeof line, rep, &rep->v[i]);
 			xml_text(out, line);
 			fputc('\n', out);
 		}

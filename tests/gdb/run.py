@@ -180,7 +180,7 @@ def check_lines(text):
         elif VIOLATION_RE.match(line):
             viol.append(line)
             status[line.split(":", 1)[0]] = "fail"
-        m = re.match(r"^(?:.*: )?(\d+) checks, (\d+) violations$", line)
+        m = re.match(r"^(?:.*: )?(\d+) checks, (\d+) violations?(?: \(\d+ follow-ons?\))?$", line)
         if m:
             summary = (int(m.group(1)), int(m.group(2)))
     return viol, status, summary
@@ -208,9 +208,10 @@ def agree_with_inspector(name, gdb_text, rep):
         return
     viol, status, summary = check_lines(gdb_text)
     want_status = {c["id"]: c["status"] for c in rep["checks"]}
-    want_viol = ["%s: %s: at %s: expected %s, found %s%s" % (
+    want_viol = ["%s: %s: at %s: expected %s, found %s%s%s" % (
         v["id"], v["region"], v["addr"], v["expected"], v["found"],
-        " (reported by the kernel)" if v["source"] == "kernel" else "")
+        " (reported by the kernel)" if v["source"] == "kernel" else "",
+        " (follows %s of %s)" % (v["follows"]["id"], v["follows"]["region"]) if "follows" in v else "")
         for c in rep["checks"] for v in c["violations"]]
     diff = {k: (status.get(k), v) for k, v in want_status.items() if status.get(k) != v}
     R.ok("%s: same verdict per check as the inspector" % name, not diff,
@@ -444,7 +445,7 @@ def t_deepest(k):
     got = {l.split(":", 1)[0] for l in out.splitlines() if VIOLATION_RE.match(l)}
     expect = expected_violations(rec_raw)
     R.ok("deepest call: check finds exactly the violations that are there, while a task runs",
-         got == expect and "%d violations" % len(expect) in out, out)
+         got == expect and "%d violation%s" % (len(expect), "" if len(expect) == 1 else "s") in out, out)
 
 
 def t_core(k, dump):

@@ -35,6 +35,10 @@ golden stacks 0 stacks "$dir/good.core"
 golden stacks-json 0 stacks "$dir/good.bin" --format json
 golden record 0 record "$dir/good.bin"
 golden sections 0 sections "$dir/kernel.elf"
+# A violation: task 2 overflowed (fx_overflow), its stack.sp a follow-on, in every format.
+golden overflow 1 check "$dir/overflow.core"
+golden overflow-json 1 check "$dir/overflow.core" --format json
+golden overflow-junit 1 check "$dir/overflow.core" --format junit
 
 if [ "$fails" -ne 0 ]; then
 	echo "golden: $fails failed"; exit 1

@@ -153,7 +153,8 @@ static const struct breakage breakages[] = {
 	{ "image.untouched", "text+rodata", text_written, NULL, NULL },
 	{ "stack.lo-excluded", "kernel stack", sentinel_gone, "0x57ac6e9d57ac6e9d",
 	  "0x0000000000000000" },
-	{ "stack.overflow", "task 2 'beta'", overflowed, "0xaaaaaaaaaaaaaaaa", "0x0000000000005678" },
+	{ "stack.overflow", "task 2 'beta'", overflowed, "0xaaaaaaaaaaaaaaaa",
+	  "0x0000000000005678: reached depth 5 of 5, needed at least 4096 bytes, 4088 usable" },
 	{ "stack.sp", "task 1 'alpha'", sp_misaligned, NULL, NULL },
 	{ "stack.refused", "task 2 'beta'", kernel_refused, "0x0000000000000001",
 	  "0x0000000000000002" },
@@ -325,6 +326,125 @@ static void texts_are_the_front_ends(void **state)
 	kl_close(s);
 }
 
+/* ---- one root cause per stack ---------------------------------------------------------------- */
+
+static const struct violation *nth_of(const struct report *rep, const char *id, int n)
+{
+	for (size_t i = 0; i < rep->nv; i++)
+		if (strcmp(invariant_id(rep->v[i].inv), id) == 0 && n-- == 0)
+			return &rep->v[i];
+	return NULL;
+}
+
+/* The overflow.conf case: beta's saved sp 0x40 below its lo, the kernel's stack.overflow. */
+static void overflow_is_the_root_cause(void **state)
+{
+	struct target *t = *state;
+	fx_overflow(&t->f, 2);
+	struct kl_session *s = open_dump(t);
+	const struct report *rep = kl_check(s, -1);
+	const struct violation *mine = nth_of(rep, "stack.overflow", 0);
+	const struct violation *kernels = nth_of(rep, "stack.overflow", 1);
+	const struct violation *sp = first_of(rep, "stack.sp");
+	assert_non_null(mine);
+	assert_non_null(kernels);
+	assert_non_null(sp);
+	/* The overflow names the task, the depth it reached and the bytes it needed. */
+	assert_string_equal(mine->region, "task 2 'beta'");
+	assert_string_equal(mine->found, "0x00000000803f8fc0: reached depth 5 of 5, needed at least "
+					 "4160 bytes, 4088 usable");
+	assert_int_equal(kernels->source, SOURCE_KERNEL);
+	assert_non_null(strstr(kernels->found, ": reached depth 5 of 5, needed at least 4160 bytes, "
+					       "4088 usable"));
+	/* Its sp outside the stack is true, and a follow-on of the first overflow seen. */
+	assert_ptr_equal(report_root(rep, sp), mine);
+	assert_null(report_root(rep, mine));
+	assert_null(report_root(rep, kernels));
+	assert_int_equal(report_violations(rep), 3);
+	assert_int_equal(report_follow_ons(rep), 1);
+	assert_int_equal(rep->status[inv_of("stack.sp")], CHECK_FAIL);
+	size_t n = 0;
+	char *text = kl_check_text(s, -1, 0, &n);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(text, "found 0x00000000803f8fc0 (follows stack.overflow of task 2 'beta')\n"));
+	assert_non_null(strstr(text, "\nmem: 17 checks, 3 violations (1 follow-on)\n"));
+	kl_free(text);
+	kl_close(s);
+}
+
+/* The lo word broken and the word above it used: the broken sentinel follows the overflow. */
+static void broken_lo_word_follows_the_overflow(void **state)
+{
+	struct target *t = *state;
+	overflowed(t);
+	struct kl_session *s = open_dump(t);
+	const struct report *rep = kl_check(s, -1);
+	const struct violation *lo = first_of(rep, "stack.lo-excluded");
+	assert_non_null(lo);
+	assert_string_equal(lo->region, "task 2 'beta'");
+	assert_ptr_equal(report_root(rep, lo), first_of(rep, "stack.overflow"));
+	assert_int_equal(report_follow_ons(rep), 1);
+	kl_close(s);
+}
+
+/* Only the kernel saw the overflow; the saved sp it left at lo is what stack.sp finds. */
+static void kernel_overflow_is_a_root_cause(void **state)
+{
+	struct target *t = *state;
+	struct lr_task *beta = task(t, 2);
+	beta->saved_sp = beta->stack.lo;
+	beta->state = LR_TASK_FAULTED;
+	t->f.rec->violations[0] = (struct lr_violation){ LR_INV_STACK_OVERFLOW, 2, beta->stack.lo,
+							 beta->stack.lo, beta->stack.lo, FX_TASK_CODE_PC,
+							 7, 0 };
+	t->f.rec->violation_count = 1;
+	fx_seal(&t->f);
+	struct kl_session *s = open_dump(t);
+	const struct report *rep = kl_check(s, -1);
+	const struct violation *root = first_of(rep, "stack.overflow");
+	assert_non_null(root);
+	assert_int_equal(root->source, SOURCE_KERNEL);
+	assert_non_null(strstr(root->found, ": reached depth 5 of 5, needed at least 4096 bytes, 4088 usable"));
+	assert_ptr_equal(report_root(rep, first_of(rep, "stack.sp")), root);
+	/* Another stack's own stack.sp does not follow it. */
+	task(t, 1)->saved_sp -= 8;
+	fx_seal(&t->f);
+	kl_close(s);
+	s = open_dump(t);
+	rep = kl_check(s, -1);
+	assert_int_equal(report_follow_ons(rep), 1);
+	for (size_t i = 0; i < rep->nv; i++)
+		if (!strcmp(rep->v[i].region, "task 1 'alpha'"))
+			assert_null(report_root(rep, &rep->v[i]));
+	kl_close(s);
+}
+
+/* The kernel overflowed its own stack during gamma's trap and halted with current 0 and gamma
+ * still marked running (kernel_stack 1K): gamma's state finding follows the kernel's breach. */
+static void halted_kernel_is_the_root_cause(void **state)
+{
+	struct target *t = *state;
+	struct layout_record *r = t->f.rec;
+	r->flags |= LR_FLAG_HALTED;
+	r->current = 0;
+	r->violations[0] = (struct lr_violation){ LR_INV_STACK_OVERFLOW, 0, r->kstack.lo, LR_SENTINEL,
+						  r->kstack.lo, RAM_BASE + 0x866, 7, 0 };
+	r->violation_count = 1;
+	fx_seal(&t->f);
+	struct kl_session *s = open_dump(t);
+	const struct report *rep = kl_check(s, -1);
+	const struct violation *sp = first_of(rep, "stack.sp");
+	assert_non_null(sp);
+	assert_string_equal(sp->region, "task 3 'gamma'");
+	assert_ptr_equal(report_root(rep, sp), first_of(rep, "stack.overflow"));
+	assert_non_null(strstr(first_of(rep, "stack.overflow")->found,
+			       ": needed at least 16384 bytes, 16376 usable"));
+	char *text = kl_check_text(s, -1, 0, NULL);
+	assert_non_null(strstr(text, "found state 2 (follows stack.overflow of kernel)\n"));
+	kl_free(text);
+	kl_close(s);
+}
+
 /* ---- high-water ------------------------------------------------------------------------------ */
 
 /* A frame whose lowest slot was never written: the paint's lowest written word is 8 above sp. */
@@ -375,6 +495,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_record_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_read_per_stack, setup, teardown),
 		cmocka_unit_test_setup_teardown(texts_are_the_front_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(overflow_is_the_root_cause, setup, teardown),
+		cmocka_unit_test_setup_teardown(broken_lo_word_follows_the_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(kernel_overflow_is_a_root_cause, setup, teardown),
+		cmocka_unit_test_setup_teardown(halted_kernel_is_the_root_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(high_water_reaches_every_known_sp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

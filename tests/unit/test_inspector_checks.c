@@ -231,6 +231,38 @@ static void each_fault_reports_only_its_own_id(void **state)
 	}
 }
 
+/*
+ * The overflow.conf case (fx_overflow): one root cause. Every format lists the stack.sp finding
+ * as a follow-on of the overflow, and the summaries count it apart.
+ */
+static void overflow_follow_ons_in_every_format(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fx_init(&f);
+	fx_overflow(&f, 2);
+	assert_int_equal(run_check(&f, CORE, ""), 1);
+	if (fx_count_lines(out, "stack.sp: task 2 'beta': at 0x00000000803f8fc0: expected 16-byte aligned, "
+			       "in (0x803f9000, 0x803fa000], found 0x00000000803f8fc0 (follows "
+			       "stack.overflow of task 2 'beta')") != 1 ||
+	    fx_count_lines(out, "stack.overflow: task 2 'beta': at 0x00000000803f8fc0: expected sp above lo "
+			       "0x803f9000, found 0x00000000803f8fc0: reached depth 5 of 5, needed at "
+			       "least 4160 bytes, 4088 usable") != 1 ||
+	    !strstr(out, ": 17 checks, 3 violations (1 follow-on)\n"))
+		fail_msg("text:\n%s", out);
+	assert_int_equal(run_check(&f, CORE, "--format json"), 1);
+	if (!strstr(out, "\"source\": \"inspector\", \"follows\": {\"id\": \"stack.overflow\", "
+			 "\"region\": \"task 2 'beta'\"}}") ||
+	    !strstr(out, "\"summary\": {\"checks\": 17, \"violations\": 3, \"follow_ons\": 1, "
+			 "\"verdict\": \"fail\"}"))
+		fail_msg("JSON:\n%s", out);
+	assert_int_equal(run_check(&f, CORE, "--format junit"), 1);
+	if (!strstr(out, "<failure message=\"1 violation of stack.sp (1 follow-on)\"") ||
+	    !strstr(out, "(follows stack.overflow of task 2 &apos;beta&apos;)\n</failure>"))
+		fail_msg("JUnit:\n%s", out);
+	fx_free(&f);
+}
+
 static void raw_dump_skips_hart_sp(void **state)
 {
 	(void)state;
@@ -321,6 +353,7 @@ int main(void)
 		cmocka_unit_test(dropped_kernel_violations_are_counted),
 		cmocka_unit_test(an_update_in_progress_passes),
 		cmocka_unit_test(sp_checks_skip_the_running_task),
+		cmocka_unit_test(overflow_follow_ons_in_every_format),
 	};
 	return cmocka_run_group_tests_name("inspector checks", tests, NULL, NULL);
 }

@@ -169,6 +169,17 @@ void fx_init_memory(struct fixture *f)
 	fx_seal(f);
 }
 
+void fx_overflow(struct fixture *f, int id)
+{
+	struct lr_task *t = &f->rec->tasks[id - 1];
+	t->saved_sp = t->stack.lo - 0x40;
+	t->state = LR_TASK_FAULTED;
+	f->rec->violations[f->rec->violation_count++] = (struct lr_violation){
+		LR_INV_STACK_OVERFLOW, (uint32_t)id, t->saved_sp, t->stack.lo, t->saved_sp, FX_TASK_CODE_PC,
+		7, 0 };
+	fx_seal(f);
+}
+
 void fx_seal(struct fixture *f)
 {
 	f->rec->checksum = lr_checksum(f->rec, sizeof *f->rec);

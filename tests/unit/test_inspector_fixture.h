@@ -32,6 +32,13 @@ void fx_init(struct fixture *f);
 void fx_init_memory(struct fixture *f);
 void fx_free(struct fixture *f);
 
+/*
+ * examples/violations/overflow.conf in the fixture: task `id` grew a frame 0x40 bytes below its
+ * lo, its first store skipping the lo word; PMP stopped it there (mcause 7), the kernel recorded
+ * stack.overflow and left the task faulted. The record is sealed.
+ */
+void fx_overflow(struct fixture *f, int id);
+
 /* Recomputes the record checksum after a test changed the record (not the image CRC). */
 void fx_seal(struct fixture *f);
 uint8_t *fx_phys(struct fixture *f, uint64_t addr);

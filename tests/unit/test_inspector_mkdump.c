@@ -2,7 +2,8 @@
  * test_inspector_mkdump.c: writes the fixture's good dumps into a directory, for the golden
  * tests (tests/inspector/golden.sh) and for trying the inspector by hand:
  *   build/test_inspector_mkdump DIR  ->  DIR/good.bin (raw), DIR/good.core (ELF core),
- *                                        DIR/kernel.elf (the matching kernel ELF)
+ *                                        DIR/kernel.elf (the matching kernel ELF),
+ *                                        DIR/overflow.core (task 2 overflowed: fx_overflow)
  *                                        DIR/corpus/seed.raw, seed.core (libFuzzer seeds:
  *                                        the record alone, from RECORD_ADDR - 256)
  */
@@ -44,6 +45,12 @@ int main(int argc, char **argv)
 	mkdir(argv[1], 0755);
 	fx_init(&f);
 	int rc = write_all(&f, argv[1]);
+	if (rc == 0) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/overflow.core", argv[1]);
+		fx_overflow(&f, 2);
+		rc = fx_write_core(&f, path);
+	}
 	if (rc != 0)
 		perror(argv[1]);
 	fx_free(&f);
