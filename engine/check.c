@@ -1,6 +1,8 @@
 /*
  * check.c: runs the invariants in LR_INVARIANTS order. The record's header comes first: if its
- * magic, version or size are wrong nothing else in it can be trusted and the rest is skipped.
+ * magic, version or size are wrong nothing else in it can be trusted and the rest is skipped;
+ * so is the rest when the fields that shape it (table sizes, flags, the kernel's ids) are not
+ * this version's, after its checksum and generation have said whether it is whole.
  * Also here: the record's own checks and the violations the kernel recorded itself.
  */
 #include <inttypes.h>
@@ -61,15 +63,34 @@ int check_record(struct check_ctx *c)
 	return 0;
 }
 
+/* The region a kernel-recorded violation names: its owner, by task id. */
+static void kernel_owner(char *buf, size_t len, const struct layout_record *r, uint32_t owner)
+{
+	char name[LR_NAME_LEN + 1];
+	if (owner == 0) {
+		snprintf(buf, len, "kernel");
+		return;
+	}
+	for (uint32_t i = 0; i < record_task_count(r); i++)
+		if (r->tasks[i].id == owner) {
+			snprintf(buf, len, "task %u '%s'", owner, task_name(name, &r->tasks[i]));
+			return;
+		}
+	snprintf(buf, len, "task %u", owner);
+}
+
 /*
  * The fields that size the record's tables and say what it holds: a version's tables have one
- * size (record.size), and flag bits this reader does not know mean a newer kernel
- * (record.version). Counts past a table are clamped by every reader, so they are reported here.
+ * size (record.size), and flag bits or kernel violation ids this reader does not know mean a
+ * newer kernel (record.version). With the header right, such a record contradicts its own
+ * version: nothing in it is trusted beyond its checksum and generation (check_run skips the
+ * rest). Nonzero when one is wrong.
  */
-static void check_record_shape(struct check_ctx *c)
+static int check_record_shape(struct check_ctx *c)
 {
 	const struct layout_record *r = c->r;
-	char e[48], f[48];
+	char e[48], f[48], region[48];
+	size_t before = c->rep->nv + c->rep->nv_dropped;
 	const struct {
 		const char *name;
 		uint64_t at;
@@ -94,22 +115,16 @@ static void check_record_shape(struct check_ctx *c)
 		snprintf(f, sizeof f, "flags 0x%x", r->flags);
 		report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_INSPECTOR, "record", FIELD_ADDR(flags), e, f);
 	}
-}
-
-/* The region a kernel-recorded violation names: its owner, by task id. */
-static void kernel_owner(char *buf, size_t len, const struct layout_record *r, uint32_t owner)
-{
-	char name[LR_NAME_LEN + 1];
-	if (owner == 0) {
-		snprintf(buf, len, "kernel");
-		return;
+	for (uint32_t i = 0; i < record_violations_kept(r); i++) {
+		const struct lr_violation *v = &r->violations[i];
+		if (v->invariant < LR_INV_COUNT)
+			continue;
+		kernel_owner(region, sizeof region, r, v->owner);
+		snprintf(e, sizeof e, "an id below %u", (unsigned)LR_INV_COUNT);
+		snprintf(f, sizeof f, "unknown invariant %u", v->invariant);
+		report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_KERNEL, region, v->addr, e, f);
 	}
-	for (uint32_t i = 0; i < record_task_count(r); i++)
-		if (r->tasks[i].id == owner) {
-			snprintf(buf, len, "task %u '%s'", owner, task_name(name, &r->tasks[i]));
-			return;
-		}
-	snprintf(buf, len, "task %u", owner);
+	return c->rep->nv + c->rep->nv_dropped != before;
 }
 
 /* The stack a violation the kernel recorded is about, as an index in c->stacks: an overflow is
@@ -169,12 +184,6 @@ static void check_kernel_reported(struct check_ctx *c)
 		struct violation *seen;
 		int stack = kernel_stack_of(c, v);
 		kernel_owner(region, sizeof region, r, v->owner);
-		if (v->invariant >= LR_INV_COUNT) {
-			snprintf(e, sizeof e, "an id below %u", (unsigned)LR_INV_COUNT);
-			snprintf(f, sizeof f, "unknown invariant %u", v->invariant);
-			report_fail(c->rep, LR_INV_RECORD_VERSION, SOURCE_KERNEL, region, v->addr, e, f);
-			continue;
-		}
 		detail[0] = 0;
 		if (stack >= 0)
 			overflow_detail(c, (size_t)stack, kernel_overflow_lowest(c, v, (size_t)stack), detail,
@@ -209,14 +218,18 @@ static void check_kernel_reported(struct check_ctx *c)
 
 void check_run(struct check_ctx *c)
 {
+	const char *untrusted = NULL;
 	c->kernel_breach = -1;
-	if (check_record(c) != 0) {
+	if (check_record(c) != 0)
+		untrusted = "the record header is not trusted";
+	else if (check_record_shape(c) != 0)
+		untrusted = "the record's shape is not this version's";
+	if (untrusted) {
 		for (unsigned i = 0; i < LR_INV_COUNT; i++)
 			if (c->rep->status[i] == CHECK_NOT_RUN)
-				report_skip(c->rep, i, "the record header is not trusted");
+				report_skip(c->rep, i, untrusted);
 		return;
 	}
-	check_record_shape(c);
 	check_layout(c);
 	check_image(c);
 	check_stacks(c);

@@ -100,17 +100,21 @@ static void check_build_id(struct check_ctx *c)
 {
 	const uint8_t *id;
 	size_t len;
-	char e[2 * LR_BUILD_ID_MAX + 1], f[2 * LR_BUILD_ID_MAX + 1];
+	char e[2 * LR_BUILD_ID_MAX + 1], f[2 * LR_BUILD_ID_MAX + 1], found[VIOLATION_TEXT];
 	const uint64_t at = kl_record_addr(c->s) + offsetof(struct layout_record, build_id);
 	uint32_t have = c->r->build_id_size < LR_BUILD_ID_MAX ? c->r->build_id_size : LR_BUILD_ID_MAX;
 
-	if (kelf_build_id(c->k, &id, &len) != 0)
+	if (kelf_build_id(c->k, &id, &len) != 0) {
 		report_fail(c->rep, LR_INV_ELF_BUILD_ID, SOURCE_INSPECTOR, "elf", at,
 			    "a build ID", "no NT_GNU_BUILD_ID note in the ELF");
-	else if (!record_build_id_is(c->r, id, len))
+	} else if (!record_build_id_is(c->r, id, len)) {
+		/* Another build is unusable input (kl_other_build): here the same ID, cut or extended. */
+		snprintf(found, sizeof found, "%s (build_id_size %u, the ELF's is %zu)",
+			 have ? hex_bytes(f, sizeof f, c->r->build_id, have) : "none",
+			 c->r->build_id_size, len);
 		report_fail(c->rep, LR_INV_ELF_BUILD_ID, SOURCE_INSPECTOR, "record", at,
-			    hex_bytes(e, sizeof e, id, len),
-			    hex_bytes(f, sizeof f, c->r->build_id, have));
+			    hex_bytes(e, sizeof e, id, len), found);
+	}
 	report_pass(c->rep, LR_INV_ELF_BUILD_ID);
 }
 

@@ -82,8 +82,19 @@ static void check_overflow(struct check_ctx *c, size_t i)
 		on_stack(report_fail(c->rep, LR_INV_STACK_OVERFLOW, SOURCE_INSPECTOR, s->owner,
 				     s->saved_sp, e, f), i);
 	}
+	/* Whether the stack ran over its lo word cannot be told without that word and the one above. */
+	int has_next = s->range.hi > s->range.lo && s->range.hi - s->range.lo >= 16;
+	if (!s->have_lo_word || (has_next && !s->have_lo_next)) {
+		if (kl_unsaved(c->s, s->range.lo, 16))
+			report_skip(c->rep, LR_INV_STACK_OVERFLOW, "sparse dump: a stack's lo words not saved");
+		else {
+			snprintf(f, sizeof f, "a stack's lo words %s", kl_absent(c->s));
+			report_skip(c->rep, LR_INV_STACK_OVERFLOW, f);
+		}
+		return;
+	}
 	/* A broken sentinel alone may be a stray write; with the word above it used, the stack ran over. */
-	if (s->have_lo_word && !s->sentinel_ok && s->have_lo_next && s->lo_next_word != c->r->paint) {
+	if (!s->sentinel_ok && s->have_lo_next && s->lo_next_word != c->r->paint) {
 		overflow_detail(c, i, s->range.lo, detail, sizeof detail);
 		snprintf(f, sizeof f, "%s%s", hex64(word, s->lo_next_word), detail);
 		on_stack(report_fail(c->rep, LR_INV_STACK_OVERFLOW, SOURCE_INSPECTOR, s->owner,

@@ -103,8 +103,9 @@ int kl_elf_matches(const struct kl_session *s);
 /*
  * A dump and an ELF of two different builds do not belong together: comparing them would list
  * every changed byte as an image.untouched violation, so front ends treat it as unusable input.
- * 1 with "the dump's kernel is build X, but 'ELF' is build Y" in buf; 0 when they match or when
- * the record or the ELF has no build ID (elf.build-id reports that).
+ * 1 with "the dump's kernel is build X, but 'ELF' is build Y" in buf: the two IDs differ in the
+ * bytes both have. 0 when they match, when one is a prefix of the other (the same build, its
+ * build_id_size wrong) or when the record or the ELF has no build ID: elf.build-id reports those.
  */
 int kl_other_build(const struct kl_session *s, char *buf, size_t len);
 /*

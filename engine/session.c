@@ -171,7 +171,11 @@ int kl_other_build(const struct kl_session *s, char *buf, size_t len)
 	char in_dump[2 * LR_BUILD_ID_MAX + 1], in_elf[2 * LR_BUILD_ID_MAX + 1];
 	uint32_t have = s->r.build_id_size;
 	if (!s->have_kelf || !s->loaded || record_header_ok(&s->r) != 0 || have == 0 ||
-	    have > LR_BUILD_ID_MAX || kelf_build_id(&s->k, &id, &n) != 0 || record_build_id_is(&s->r, id, n))
+	    have > LR_BUILD_ID_MAX || kelf_build_id(&s->k, &id, &n) != 0)
+		return 0;
+	/* Equal, or one a prefix of the other: the same build with a wrong build_id_size, which
+	 * elf.build-id reports. Another build's ID differs in the bytes both have. */
+	if (memcmp(id, s->r.build_id, n < have ? n : have) == 0)
 		return 0;
 	snprintf(buf, len, "the dump's kernel is build %s, but '%s' is build %s: not the same build",
 		 hex_bytes(in_dump, sizeof in_dump, s->r.build_id, have), s->k.path,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "test_inspector_fixture.h"
 
@@ -482,6 +483,110 @@ static void high_water_reaches_every_known_sp(void **state)
 	kl_close(s);
 }
 
+/* ---- skips that say ok ----------------------------------------------------------------------- */
+
+/* A sparse core without task 2's stack: whether it overflowed cannot be told, as its lo word. */
+static void sparse_dump_without_a_stack_skips_overflow(void **state)
+{
+	struct target *t = *state;
+	t->hole_lo = task(t, 2)->stack.lo;
+	t->hole_hi = task(t, 2)->stack.hi;
+	struct kl_session *s = open_dump(t);
+	kl_set_sparse(s, 1);
+	const struct report *rep = kl_check(s, -1);
+	assert_int_equal(report_violations(rep), 0);
+	assert_int_equal(rep->status[inv_of("stack.lo-excluded")], CHECK_SKIP);
+	assert_int_equal(rep->status[inv_of("stack.overflow")], CHECK_SKIP);
+	assert_string_equal(rep->skip_reason[inv_of("stack.overflow")],
+			    "sparse dump: a stack's lo words not saved");
+	/* Its saved sp is in the record: stack.sp still judges it. */
+	assert_int_equal(rep->status[inv_of("stack.sp")], CHECK_PASS);
+	kl_close(s);
+}
+
+static void task_max_off(struct target *t) { t->f.rec->task_max = LR_MAX_TASKS - 1; fx_seal(&t->f); }
+static void violation_max_off(struct target *t) { t->f.rec->violation_max = 4; fx_seal(&t->f); }
+static void build_id_too_long(struct target *t) { t->f.rec->build_id_size = LR_BUILD_ID_MAX + 1; fx_seal(&t->f); }
+static void unknown_flag(struct target *t) { t->f.rec->flags |= 0x4; fx_seal(&t->f); }
+static void unknown_kernel_id(struct target *t)
+{
+	t->f.rec->violations[0] = (struct lr_violation){ .invariant = LR_INV_COUNT, .owner = 1,
+							 .cause = LR_CAUSE_CHECK };
+	t->f.rec->violation_count = 1;
+	fx_seal(&t->f);
+}
+
+/* A record whose header is right but whose shape is not this version's: the checks that read
+ * the rest of it are skipped, as for a wrong header; its checksum and generation still said. */
+static void wrong_shape_skips_the_rest(void **state)
+{
+	static const struct {
+		void (*apply)(struct target *t);
+		const char *id;
+	} shapes[] = {
+		{ task_max_off, "record.size" }, { violation_max_off, "record.size" },
+		{ build_id_too_long, "record.size" }, { unknown_flag, "record.version" },
+		{ unknown_kernel_id, "record.version" },
+	};
+	(void)state;
+	for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+		struct target fresh = { .reads = 0 };
+		fx_init_memory(&fresh.f);
+		shapes[k].apply(&fresh);
+		struct kl_session *s = open_dump(&fresh);
+		const struct report *rep = kl_check(s, -1);
+		assert_int_equal(rep->status[inv_of(shapes[k].id)], CHECK_FAIL);
+		assert_int_equal(rep->status[inv_of("record.checksum")], CHECK_PASS);
+		assert_int_equal(rep->status[inv_of("record.generation")], CHECK_PASS);
+		for (unsigned i = inv_of("layout.ram"); i < LR_INV_COUNT; i++) {
+			if (rep->status[i] != CHECK_SKIP)
+				fail_msg("case %zu: %s is %d, not skipped", k, invariant_id(i), rep->status[i]);
+			assert_string_equal(rep->skip_reason[i], "the record's shape is not this version's");
+		}
+		assert_int_equal(report_violations(rep), 1);
+		kl_close(s);
+		fx_free(&fresh.f);
+	}
+}
+
+/* Writes the fixture's kernel ELF to a temporary file: its path in buf. */
+static void kernel_elf(struct target *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "/tmp/test_engine_kelf.XXXXXX");
+	int fd = mkstemp(buf);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(fx_write_kelf(&t->f, buf), 0);
+}
+
+/* The same build ID cut short (build_id_size one less) is elf.build-id, not another build. */
+static void build_id_prefix_is_elf_build_id(void **state)
+{
+	struct target *t = *state;
+	char path[64], why[256];
+	kernel_elf(t, path, sizeof path);
+	t->f.rec->build_id_size = FX_BUILD_ID_LEN - 1;
+	fx_seal(&t->f);
+	struct kl_session *s = open_dump(t);
+	assert_int_equal(kl_open_elf(s, path), 0);
+	assert_int_equal(kl_other_build(s, why, sizeof why), 0);
+	const struct violation *v = first_of(kl_check(s, -1), "elf.build-id");
+	assert_non_null(v);
+	assert_string_equal(v->expected, "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3");
+	assert_string_equal(v->found, "b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2 (build_id_size 19, the ELF's is 20)");
+	kl_close(s);
+	/* A byte of it different: another build. */
+	t->f.rec->build_id_size = FX_BUILD_ID_LEN;
+	t->f.rec->build_id[3] ^= 1;
+	fx_seal(&t->f);
+	s = open_dump(t);
+	assert_int_equal(kl_open_elf(s, path), 0);
+	assert_int_equal(kl_other_build(s, why, sizeof why), 1);
+	assert_non_null(strstr(why, "not the same build"));
+	kl_close(s);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +605,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(kernel_overflow_is_a_root_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(halted_kernel_is_the_root_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(high_water_reaches_every_known_sp, setup, teardown),
+		cmocka_unit_test_setup_teardown(sparse_dump_without_a_stack_skips_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(wrong_shape_skips_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(build_id_prefix_is_elf_build_id, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
