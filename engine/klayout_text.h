@@ -31,7 +31,7 @@ void violation_format(char *buf, size_t len, const struct report *rep, const str
  * " (follows ID of REGION)" for a follow-on (its root cause's id and region); "" for neither. */
 void violation_marks(char *buf, size_t len, const struct report *rep, const struct violation *v);
 /* "19 checks, 3 violations (1 follow-on)": the summary every format gives (no follow-ons: no
- * parentheses). */
+ * parentheses; one violation: "1 violation"). */
 void report_summary(char *buf, size_t len, const struct report *rep);
 /* `diagram`: the design document's picture with the target's addresses and stack use. */
 void kl_diagram_print(FILE *out, struct kl_session *s);

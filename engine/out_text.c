@@ -28,7 +28,8 @@ void violation_format(char *buf, size_t len, const struct report *rep, const str
 void report_summary(char *buf, size_t len, const struct report *rep)
 {
 	size_t nv = report_violations(rep), follow = report_follow_ons(rep);
-	int used = snprintf(buf, len, "%zu checks, %zu violations", report_checks_run(rep), nv);
+	int used = snprintf(buf, len, "%zu checks, %zu violation%s", report_checks_run(rep), nv,
+			    nv == 1 ? "" : "s");
 	if (follow && used >= 0 && (size_t)used < len)
 		snprintf(buf + used, len - (size_t)used, " (%zu follow-on%s)", follow, follow == 1 ? "" : "s");
 }
@@ -50,7 +51,8 @@ void out_check_text(FILE *out, const struct check_view *v)
 			fprintf(out, "%s: ok: %s\n", invariant_id(inv), invariant_text(inv));
 	}
 	if (rep->nv_dropped)
-		fprintf(out, "inspector: %zu more violations not listed\n", rep->nv_dropped);
+		fprintf(out, "inspector: %zu more violation%s not listed\n", rep->nv_dropped,
+			rep->nv_dropped == 1 ? "" : "s");
 	if (rep->kernel_seen > rep->kernel_kept)
 		fprintf(out, "kernel: %u violations seen, %u kept in the record, %u dropped\n",
 			rep->kernel_seen, rep->kernel_kept, rep->kernel_seen - rep->kernel_kept);

@@ -167,7 +167,10 @@ int cmd_record(const struct options *o)
 	if (!s)
 		return EXIT_UNUSABLE;
 	/* Printed even when the header is wrong: seeing the bytes is how one finds out why. */
-	record_print(stdout, kl_record(s->kl));
+	if (o->format == FORMAT_JSON)
+		out_record_json(stdout, o->file, kl_record(s->kl));
+	else
+		record_print(stdout, kl_record(s->kl));
 	int rc = require_header(s) == 0 ? EXIT_HOLDS : EXIT_VIOLATION;
 	session_close(s);
 	return rc;

@@ -1,5 +1,5 @@
 /*
- * out_json.c: `check --format json` and `stacks --format json`, schema klayout-inspector/2
+ * out_json.c: `check`, `stacks` and `record --format json`, schema klayout-inspector/2
  * (docs/inspector-json.md). Addresses are "0x..." strings: JSON numbers lose 64-bit precision.
  * Sizes and counts are numbers. Key order is fixed so the output can be diffed.
  */
@@ -175,6 +175,105 @@ void out_check_json_error(FILE *out, const char *dump_path, const char *message)
 	json_string(out, message);
 	fputs(",\n  \"checks\": [],\n  \"summary\": {\"checks\": 0, \"violations\": 0, \"verdict\": \"error\"}\n}\n",
 	      out);
+}
+
+/* ---- record: every field of the record, as `record` lists them --------------------------------- */
+static void json_key_range(FILE *out, const char *indent, const char *name, struct lr_range g)
+{
+	fprintf(out, ",\n%s\"%s\": {\"lo\": ", indent, name);
+	json_addr(out, g.lo);
+	fputs(", \"hi\": ", out);
+	json_addr(out, g.hi);
+	fputs("}", out);
+}
+
+static void json_key_word(FILE *out, const char *name, uint64_t v)
+{
+	fprintf(out, ", \"%s\": ", name);
+	json_addr(out, v);
+}
+
+static void json_record_task(FILE *out, const struct lr_task *t)
+{
+	char name[LR_NAME_LEN + 1];
+	fprintf(out, "{\"id\": %u, \"name\": ", t->id);
+	json_string(out, task_name(name, t));
+	fprintf(out, ", \"state\": %u, \"state_name\": \"%s\", \"stack\": {\"lo\": ", t->state,
+		kl_task_state_name(t->state));
+	json_addr(out, t->stack.lo);
+	fputs(", \"hi\": ", out);
+	json_addr(out, t->stack.hi);
+	fputs("}", out);
+	json_key_word(out, "saved_sp", t->saved_sp);
+	json_key_word(out, "saved_pc", t->saved_pc);
+	json_key_word(out, "ctx", t->ctx);
+	fprintf(out, ", \"depth\": %u, \"depth_reached\": %u, \"switches\": %u, \"preemptions\": %u}",
+		t->depth, t->depth_reached, t->switches, t->preemptions);
+}
+
+static void json_record_violation(FILE *out, const struct lr_violation *v)
+{
+	fprintf(out, "{\"invariant\": %u, \"id\": \"%s\", \"owner\": %u", v->invariant,
+		invariant_id(v->invariant), v->owner);
+	json_key_word(out, "addr", v->addr);
+	json_key_word(out, "expected", v->expected);
+	json_key_word(out, "found", v->found);
+	json_key_word(out, "pc", v->pc);
+	fprintf(out, ", \"cause\": %u, \"seen_by_check\": %s}", v->cause,
+		v->cause == LR_CAUSE_CHECK ? "true" : "false");
+}
+
+void out_record_json(FILE *out, const char *dump_path, const struct layout_record *r)
+{
+	static const char *const in = "    ";
+	fputs("{\n  \"schema\": \"" JSON_SCHEMA "\",\n  \"dump\": ", out);
+	json_string(out, dump_path);
+	fputs(",\n  \"record\": {\n    \"magic\": ", out);
+	json_addr(out, r->magic);
+	fprintf(out, ",\n    \"version\": %u, \"size\": %u, \"checksum\": \"0x%08x\", \"generation\": %u",
+		r->version, r->size, r->checksum, r->generation);
+	fprintf(out, ",\n    \"flags\": %u, \"flag_names\": [%s%s%s]", r->flags,
+		r->flags & LR_FLAG_READY ? "\"ready\"" : "",
+		(r->flags & LR_FLAG_READY) && (r->flags & LR_FLAG_HALTED) ? ", " : "",
+		r->flags & LR_FLAG_HALTED ? "\"halted\"" : "");
+	fprintf(out, ",\n    \"build_id_size\": %u, \"build_id\": \"", r->build_id_size);
+	for (uint32_t i = 0; i < r->build_id_size && i < LR_BUILD_ID_MAX; i++)
+		fprintf(out, "%02x", r->build_id[i]);
+	fputs("\"", out);
+	json_key_range(out, in, "ram", r->ram);
+	json_key_range(out, in, "dtb", r->dtb);
+	json_key_range(out, in, "text", r->text);
+	json_key_range(out, in, "rodata", r->rodata);
+	json_key_range(out, in, "data", r->data);
+	json_key_range(out, in, "bss", r->bss);
+	json_key_range(out, in, "boot_stack", r->boot_stack);
+	json_key_range(out, in, "padding", r->padding);
+	json_key_range(out, in, "record", r->record);
+	json_key_range(out, in, "task_code", r->task_code);
+	json_key_range(out, in, "free", r->free);
+	json_key_range(out, in, "kstack", r->kstack);
+	fputs(",\n    \"available\": ", out);
+	json_addr(out, r->available);
+	json_key_word(out, "kernel_sp", r->kernel_sp);
+	json_key_word(out, "sentinel", r->sentinel);
+	json_key_word(out, "paint", r->paint);
+	fprintf(out, ",\n    \"image_crc\": \"0x%08x\", \"current\": %u, \"task_count\": %u, "
+		"\"task_max\": %u, \"violation_count\": %u, \"violation_max\": %u, \"tick_us\": %u, "
+		"\"pmp_entries\": %u", r->image_crc, r->current, r->task_count, r->task_max,
+		r->violation_count, r->violation_max, r->tick_us, r->pmp_entries);
+	/* The tables as far as record_print lists them: counts clamped to the arrays. */
+	fputs(",\n    \"tasks\": [", out);
+	for (uint32_t i = 0; i < record_task_count(r); i++) {
+		fputs(i ? ",\n      " : "\n      ", out);
+		json_record_task(out, &r->tasks[i]);
+	}
+	fputs(record_task_count(r) ? "\n    ]" : "]", out);
+	fputs(",\n    \"violations\": [", out);
+	for (uint32_t i = 0; i < record_violations_kept(r); i++) {
+		fputs(i ? ",\n      " : "\n      ", out);
+		json_record_violation(out, &r->violations[i]);
+	}
+	fputs(record_violations_kept(r) ? "\n    ]\n  }\n}\n" : "]\n  }\n}\n", out);
 }
 
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n)

@@ -36,8 +36,11 @@ $(H)/test_inspector_mkdump: tests/unit/test_inspector_mkdump.c lib/crc32.c $(INS
 test-inspector-unit: $(H)/inspector $(INSPECTOR_TEST_BINS)
 	@for t in $(INSPECTOR_TEST_BINS); do INSPECTOR=$(H)/inspector $$t || exit 1; done
 
-test-inspector-golden: $(H)/inspector $(H)/test_inspector_mkdump
+# Then the JSON outputs against the published schema (closed) and `record --format json` against
+# `record` (tests/inspector/check_json.py).
+test-inspector-golden: $(H)/inspector $(H)/test_inspector_mkdump gdb-scripts/klayout/constants.py
 	@tests/inspector/golden.sh $(H)/inspector $(H)/test_inspector_mkdump $(INSPECTOR_GOLDEN_DIR) $(if $(REGEN),--regen)
+	@$(PYTHON) tests/inspector/check_json.py $(H)/inspector $(INSPECTOR_GOLDEN_DIR)
 
 # Every inspector run of the unit tests under valgrind: any error makes the run exit 99.
 test-inspector-valgrind: $(H)/inspector $(INSPECTOR_TEST_BINS)

@@ -34,11 +34,13 @@ golden check-junit 1 check "$dir/good.core" --format junit --min-headroom 90
 golden stacks 0 stacks "$dir/good.core"
 golden stacks-json 0 stacks "$dir/good.bin" --format json
 golden record 0 record "$dir/good.bin"
+golden record-json 0 record "$dir/good.bin" --format json
 golden sections 0 sections "$dir/kernel.elf"
 # A violation: task 2 overflowed (fx_overflow), its stack.sp a follow-on, in every format.
 golden overflow 1 check "$dir/overflow.core"
 golden overflow-json 1 check "$dir/overflow.core" --format json
 golden overflow-junit 1 check "$dir/overflow.core" --format junit
+golden overflow-record-json 0 record "$dir/overflow.core" --format json
 
 if [ "$fails" -ne 0 ]; then
 	echo "golden: $fails failed"; exit 1

@@ -311,7 +311,7 @@ static void texts_are_the_front_ends(void **state)
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(text, "stack.lo-excluded: kernel stack: at 0x00000000803fc000: "
 				     "expected 0x57ac6e9d57ac6e9d, found 0x0000000000000000\n"));
-	assert_non_null(strstr(text, "\nmem: 17 checks, 1 violations\n"));
+	assert_non_null(strstr(text, "\nmem: 17 checks, 1 violation\n"));
 	kl_free(text);
 	text = kl_stacks_text(s);
 	assert_non_null(strstr(text, "kernel stack "));

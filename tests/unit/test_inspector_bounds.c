@@ -238,7 +238,7 @@ static void violation_max_bounds_what_is_kept(void **state)
 	if (fx_count_lines(out, "record.size: record: ") != 1 ||
 	    fx_count_lines(out, "stack.refused: skipped: the record's shape is not this version's") != 1 ||
 	    fx_count_lines(out, "layout.order: skipped: the record's shape is not this version's") != 1 ||
-	    !strstr(out, " checks, 1 violations\n"))
+	    !strstr(out, " checks, 1 violation\n"))
 		fail_msg("shape:\n%s", out);
 	char dump[160];
 	snprintf(dump, sizeof dump, "%s", fx_file(&f, "dump.bin"));

@@ -225,7 +225,7 @@ static void each_fault_reports_only_its_own_id(void **state)
 		only[i].apply(&f);
 		assert_int_equal(run_check(&f, only[i].kind, only[i].args), 1);
 		snprintf(prefix, sizeof prefix, "%s: ", only[i].id);
-		if (fx_count_lines(out, prefix) != 1 || !strstr(out, " checks, 1 violations"))
+		if (fx_count_lines(out, prefix) != 1 || !strstr(out, " checks, 1 violation\n"))
 			fail_msg("%s alone expected:\n%s", only[i].id, out);
 		fx_free(&f);
 	}
