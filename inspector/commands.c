@@ -137,7 +137,10 @@ int cmd_diagram(const struct options *o)
 			.dump_path = o->file, .d = &s->d, .r = kl_record(s->kl), .stacks = stacks,
 			.nstacks = n, .rep = rep, .verbose = o->verbose,
 		};
-		(o->format == FORMAT_SVG ? out_diagram_svg : out_diagram_html)(stdout, &view);
+		if ((o->format == FORMAT_SVG ? out_diagram_svg : out_diagram_html)(stdout, &view) != 0) {
+			session_close(s);
+			return EXIT_UNUSABLE;
+		}
 	} else {
 		kl_diagram_print(stdout, s->kl);
 	}

@@ -106,8 +106,9 @@ void out_check_json_error(FILE *out, const char *dump_path, const char *message)
 void out_check_junit_error(FILE *out, const char *dump_path, const char *message);
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n);
 void out_record_json(FILE *out, const char *dump_path, const struct layout_record *r);
-/* out_svg.c: `diagram --format svg|html`, the diagram as a picture with the checks' verdicts. */
-void out_diagram_svg(FILE *out, const struct check_view *v);
-void out_diagram_html(FILE *out, const struct check_view *v);
+/* out_svg.c: `diagram --format svg|html`, the diagram as a picture with the checks' verdicts:
+ * 0, or -1 after a message (out of memory). */
+int out_diagram_svg(FILE *out, const struct check_view *v);
+int out_diagram_html(FILE *out, const struct check_view *v);
 
 #endif

@@ -4,15 +4,17 @@
  * show. High addresses on top; each region a box with name, size and bounds; stacks filled
  * with their use now and their high-water mark, the excluded lo word a strip at the bottom;
  * a region or gap a violation is about in red with the ids. Heights follow the sizes, scaled so
- * the smallest stack stays readable; a region too big for that scale is drawn at a fixed
- * height with a zigzag break ("not to scale"). The HTML is the same SVG inline: one file, no
- * network, no script.
+ * the smallest stack stays readable; a region too big for that scale is drawn shorter with a
+ * zigzag break ("not to scale"); and no region is drawn shorter than a smaller one. The picture
+ * is as wide as its longest text. The HTML is the same SVG inline: one file, no network, no
+ * script.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "inspector.h"
 
-#define SVG_WIDTH   880
+#define SVG_WIDTH   880                    /* at least; wider when a text needs it */
 #define BOX_X       16
 #define BOX_W       360
 #define ADDR_X      (BOX_X + BOX_W + 10)   /* the boundary addresses, right of the boxes */
@@ -26,6 +28,14 @@
 #define HEAD_H      64                     /* title and verdict lines */
 #define MIN_SCALE_BYTES 4096               /* the scale: this many bytes (or the smallest stack)... */
 #define MIN_SCALE_PX    48.0               /* ...take this many pixels */
+
+/*
+ * Text widths, to size the picture: the style's font is DejaVu Sans Mono, whose every glyph
+ * (bold too) advances 1233/2048 em; names are printed one byte a glyph (xml_text). The tests
+ * render the pictures (rsvg-convert) and check that no text falls outside them.
+ */
+#define FONT_ADVANCE_EM (1233.0 / 2048.0)
+#define TEXT_MARGIN     16                 /* right of the widest text */
 
 #define RED      "#c62828"
 #define RED_FILL "#fde0e0"
@@ -70,8 +80,21 @@ static void xml_text(FILE *out, const char *s)
 	}
 }
 
+/* The right edge of the widest text drawn so far (out_svg starts it at 0). */
+static double text_right;
+
+/* The font size a text's class gives it (svg_style). */
+static double text_px(const char *attrs)
+{
+	return strstr(attrs, "\"title\"") ? 15 : strstr(attrs, "\"small\"") ? 10 :
+	       strstr(attrs, "\"addr\"") ? 11 : 12;
+}
+
 static void text_at(FILE *out, double x, double y, const char *attrs, const char *s)
 {
+	double right = x + (double)strlen(s) * FONT_ADVANCE_EM * text_px(attrs);
+	if (right > text_right)
+		text_right = right;
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\"%s%s>", x, y, *attrs ? " " : "", attrs);
 	xml_text(out, s);
 	fputs("</text>\n", out);
@@ -138,7 +161,6 @@ static size_t layout_boxes(const struct check_view *v, const struct region *g, s
 	for (size_t i = 0; i < v->rep->nv; i++)
 		mark_violation(b, n, &v->rep->v[i]);
 
-	double y = HEAD_H;
 	for (size_t i = 0; i < n; i++) {
 		double min = PAD_Y * 2 + LINE_H * text_lines(&b[i]) + (b[i].stack ? LO_STRIP_H : 0);
 		double h = (double)range_size(b[i].range) * scale;
@@ -150,9 +172,19 @@ static size_t layout_boxes(const struct check_view *v, const struct region *g, s
 		} else if (h < min) {
 			h = min;
 		}
-		b[i].y = y;
 		b[i].h = h;
-		y += h;
+	}
+	/* Height a non-decreasing function of size: a box made taller for its text, or a big one
+	 * cut short, never shows a region shorter than a smaller (or equal) one. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (b[i].g && b[j].g && range_size(b[j].range) <= range_size(b[i].range) &&
+			    b[j].h > b[i].h)
+				b[i].h = b[j].h;
+	double y = HEAD_H;
+	for (size_t i = 0; i < n; i++) {
+		b[i].y = y;
+		y += b[i].h;
 	}
 	return n;
 }
@@ -184,7 +216,9 @@ static void draw_stack_fill(FILE *out, const struct svg_box *b)
 		fprintf(out, "<rect class=\"used\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\"/>\n",
 			BOX_X + BOX_W - USED_W, b->y, USED_W, body * f);
 	}
-	int lo_bad = !s->sentinel_ok || (b->violated & (1u << LR_INV_STACK_LO_EXCLUDED));
+	/* Red only when the word no longer holds the sentinel: a store PMP refused left it intact
+	 * (the box is red for the violation, the strip says what the word holds). */
+	int lo_bad = s->have_lo_word && !s->sentinel_ok;
 	fprintf(out, "<rect class=\"%s\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%d\"><title>excluded "
 		"lo word at 0x%" PRIx64 ": %s</title></rect>\n", lo_bad ? "lobad" : "lo", BOX_X,
 		b->y + b->h - LO_STRIP_H, BOX_W, LO_STRIP_H, s->range.lo,
@@ -325,13 +359,15 @@ static double draw_legend(FILE *out, const struct check_view *v, double y, int d
 	if (v->rep->nv && !dry)
 		text_at(out, BOX_X, y, "class=\"fail\"", "Violations");
 	y += v->rep->nv ? 18 : 0;
-	/* Two lines each: "id: region: at ADDR", then what was expected and found. */
+	/* Two lines each: "id: region: at ADDR" and its marks, then what was expected and found. */
 	for (size_t i = 0; i < v->rep->nv; i++, y += 34) {
 		const struct violation *x = &v->rep->v[i];
+		char marks[160];
 		if (dry)
 			continue;
+		violation_marks(marks, sizeof marks, v->rep, x);
 		snprintf(line, sizeof line, "%s: %s: at 0x%016" PRIx64 "%s", invariant_id(x->inv), x->region,
-			 x->addr, x->source == SOURCE_KERNEL ? " (reported by the kernel)" : "");
+			 x->addr, marks);
 		text_at(out, BOX_X, y, "class=\"bad\"", line);
 		snprintf(line, sizeof line, "    expected %s, found %s", x->expected, x->found);
 		text_at(out, BOX_X, y + 15, "", line);
@@ -339,25 +375,16 @@ static double draw_legend(FILE *out, const struct check_view *v, double y, int d
 	return y;
 }
 
-static void out_svg(FILE *out, const struct check_view *v)
+/* The drawing, into body: the picture's width is known once every text is placed. */
+static void draw_body(FILE *out, const struct check_view *v, const struct svg_box *boxes, size_t n,
+		      double bottom)
 {
-	static struct region regions[REGIONS_MAX];
-	static struct svg_box boxes[2 * REGIONS_MAX];
 	char line[512];
-	size_t ng = record_regions(v->r, regions);
-	size_t n = layout_boxes(v, regions, ng, boxes);
-	double bottom = n ? boxes[n - 1].y + boxes[n - 1].h : HEAD_H;
-	double height = draw_legend(out, v, bottom + 10, 1) + 10;
 	size_t nv = report_violations(v->rep);
-
-	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
-		"viewBox=\"0 0 %d %.0f\">\n<style>\n%s</style>\n", SVG_WIDTH, height, SVG_WIDTH, height,
-		svg_style);
-	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#fff\"/>\n", SVG_WIDTH, height);
 	snprintf(line, sizeof line, "Memory layout of %s (%s)", v->dump_path, dump_format_name(v->d));
 	text_at(out, BOX_X, 22, "class=\"title\"", line);
-	snprintf(line, sizeof line, "%zu checks, %zu violations: %s", report_checks_run(v->rep), nv,
-		 nv ? "FAIL" : "pass");
+	report_summary(line, sizeof line - 8, v->rep);
+	strcat(line, nv ? ": FAIL" : ": pass");
 	text_at(out, BOX_X, 42, nv ? "class=\"fail\"" : "class=\"pass\"", line);
 	text_at(out, BOX_X, HEAD_H - 8, "class=\"small\"", "High addresses");
 	for (size_t i = 0; i < n; i++)
@@ -365,20 +392,51 @@ static void out_svg(FILE *out, const struct check_view *v)
 	draw_addresses(out, boxes, n);
 	text_at(out, BOX_X, bottom + 14, "class=\"small\"", "Low addresses");
 	draw_legend(out, v, bottom + 10, 0);
-	fputs("</svg>\n", out);
 }
 
-void out_diagram_svg(FILE *out, const struct check_view *v)
+static int out_svg(FILE *out, const struct check_view *v)
+{
+	static struct region regions[REGIONS_MAX];
+	static struct svg_box boxes[2 * REGIONS_MAX];
+	size_t ng = record_regions(v->r, regions);
+	size_t n = layout_boxes(v, regions, ng, boxes);
+	double bottom = n ? boxes[n - 1].y + boxes[n - 1].h : HEAD_H;
+	double height = draw_legend(out, v, bottom + 10, 1) + 10;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *b = open_memstream(&body, &len);
+	if (!b)
+		return fail(v->dump_path, "out of memory");
+	text_right = 0;
+	draw_body(b, v, boxes, n, bottom);
+	if (fclose(b) != 0) {
+		free(body);
+		return fail(v->dump_path, "out of memory");
+	}
+	int width = (int)text_right + 1 + TEXT_MARGIN;
+	if (width < SVG_WIDTH)
+		width = SVG_WIDTH;
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+		"viewBox=\"0 0 %d %.0f\">\n<style>\n%s</style>\n", width, height, width, height, svg_style);
+	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#fff\"/>\n", width, height);
+	fwrite(body, 1, len, out);
+	free(body);
+	fputs("</svg>\n", out);
+	return 0;
+}
+
+int out_diagram_svg(FILE *out, const struct check_view *v)
 {
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-	out_svg(out, v);
+	return out_svg(out, v);
 }
 
-void out_diagram_html(FILE *out, const struct check_view *v)
+int out_diagram_html(FILE *out, const struct check_view *v)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>klayout: ", out);
 	xml_text(out, v->dump_path);
 	fputs("</title>\n<style>body{margin:1em;background:#fff}</style>\n</head>\n<body>\n", out);
-	out_svg(out, v);
+	int rc = out_svg(out, v);
 	fputs("</body>\n</html>\n", out);
+	return rc;
 }

@@ -2,7 +2,8 @@
 # part of `make test`). Unit tests are cmocka programs that build synthetic dumps and run
 # build/inspector on them; golden tests diff real output against tests/inspector/*.golden.
 #
-#   make test-inspector                  unit tests, golden files, freestanding diagram.c
+#   make test-inspector                  unit tests, golden files, freestanding diagram.c, the SVG
+#                                        of every violation case rendered (boots each in QEMU)
 #   make test-inspector-golden REGEN=1   rewrite the golden files (review the diff by eye)
 #   make test-inspector-valgrind         the unit tests' inspector runs under valgrind
 #   make test-inspector-fuzz             random corruption of dumps (FUZZ_RUNS=N, default 300)
@@ -14,9 +15,9 @@ INSPECTOR_TEST_CFLAGS = $(HOSTCFLAGS) -Itests/unit -fsanitize=address,undefined 
 INSPECTOR_GOLDEN_DIR := $(H)/test-inspector
 
 .PHONY: test-inspector test-inspector-unit test-inspector-golden test-inspector-valgrind \
-        test-inspector-fuzz test-inspector-freestanding test-inspector-libfuzzer
+        test-inspector-fuzz test-inspector-freestanding test-inspector-libfuzzer test-inspector-svg
 
-test-inspector: test-inspector-unit test-inspector-golden test-inspector-freestanding
+test-inspector: test-inspector-unit test-inspector-golden test-inspector-freestanding test-inspector-svg
 
 # diagram_draw also needs lib/diagram.c; the fuzz loop and mkdump only the fixture.
 $(H)/test_inspector_diagram: tests/unit/test_inspector_diagram.c lib/diagram.c lib/crc32.c $(INSPECTOR_FIXTURE)
@@ -41,6 +42,13 @@ test-inspector-unit: $(H)/inspector $(INSPECTOR_TEST_BINS)
 test-inspector-golden: $(H)/inspector $(H)/test_inspector_mkdump gdb-scripts/klayout/constants.py
 	@tests/inspector/golden.sh $(H)/inspector $(H)/test_inspector_mkdump $(INSPECTOR_GOLDEN_DIR) $(if $(REGEN),--regen)
 	@$(PYTHON) tests/inspector/check_json.py $(H)/inspector $(INSPECTOR_GOLDEN_DIR)
+
+# The picture of every violation case (examples/violations/, booted and dumped as `make check`
+# does) and of the fixture's overflow, rendered with rsvg-convert: text inside it, lo words red
+# only when overwritten, no region drawn shorter than a smaller one (tests/inspector/test_svgs.py).
+test-inspector-svg: $(H)/inspector $(H)/test_inspector_mkdump gdb-scripts/klayout/constants.py | deps
+	@$(H)/test_inspector_mkdump $(INSPECTOR_GOLDEN_DIR)
+	@$(PYTHON) tests/inspector/test_svgs.py $(INSPECTOR_GOLDEN_DIR)/overflow.core
 
 # Every inspector run of the unit tests under valgrind: any error makes the run exit 99.
 test-inspector-valgrind: $(H)/inspector $(INSPECTOR_TEST_BINS)

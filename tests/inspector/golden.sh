@@ -40,6 +40,7 @@ golden sections 0 sections "$dir/kernel.elf"
 golden overflow 1 check "$dir/overflow.core"
 golden overflow-json 1 check "$dir/overflow.core" --format json
 golden overflow-junit 1 check "$dir/overflow.core" --format junit
+golden overflow-svg 0 diagram "$dir/overflow.core" --format svg
 golden overflow-record-json 0 record "$dir/overflow.core" --format json
 
 if [ "$fails" -ne 0 ]; then
