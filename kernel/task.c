@@ -224,13 +224,19 @@ static void maybe_ready(void)
 
 /* ---- scheduling ----------------------------------------------------------------------------- */
 
-static struct task *pick_next(const struct task *after)
+/*
+ * The next task that may run, round robin after `after`, or NULL. `after` leaves in
+ * after_state, which the published record does not hold yet (the switch's one update writes it):
+ * a task that faulted is judged by that state, never by its stale one, or it would run again.
+ */
+static struct task *pick_next(const struct task *after, uint32_t after_state)
 {
 	uint32_t start = after ? after->index + 1 : 0;
 	const struct layout_record *r = record_now();
 	for (uint32_t n = 0; n < task_count; n++) {
 		struct task *t = &tasks[(start + n) % task_count];
-		if (r->tasks[t->index].state != LR_TASK_FAULTED)
+		uint32_t state = t == after ? after_state : r->tasks[t->index].state;
+		if (state != LR_TASK_FAULTED)
 			return t;
 	}
 	return 0;
@@ -307,7 +313,7 @@ void sched_start(void)
 	r->kernel_sp = kstack_top;
 	record_end();
 	timer_init();
-	switch_to(0, 0, pick_next(0));
+	switch_to(0, 0, pick_next(0, 0));
 	panic("sched_start", "switch_to returned");
 }
 
@@ -343,7 +349,7 @@ void sched_leave(struct task *t, enum leave why, uint64_t level)
 	}
 	if (why == LEAVE_FAULTED)
 		state = LR_TASK_FAULTED;
-	switch_to(t, state, pick_next(t));
+	switch_to(t, state, pick_next(t, state));
 	panic("sched_leave", "switch_to returned");
 }
 
