@@ -26,7 +26,8 @@
 	X(KSTACK_LO, "kstack-lo", "the kernel writes its own stack's excluded lo word")           \
 	X(CHAIN_GAP, "chain-gap", "stack_alloc leaves a gap between task 1 and task 2")           \
 	X(MID_UPDATE, "mid-update", "the kernel halts in the middle of a record update")          \
-	X(BOOT_STACK, "boot-stack", "the kernel halts back on the boot stack")
+	X(BOOT_STACK, "boot-stack", "the kernel halts back on the boot stack")                    \
+	X(KSTACK_OVERFLOW, "kstack-overflow", "the kernel recurses past its stack's lo at the ready line")
 
 #define KCONFIG_ENUM_WORK(name, word, text) WORK_##name,
 #define KCONFIG_ENUM_FAULT(name, word, text) FAULT_##name,

@@ -191,9 +191,20 @@ static void check_before_ready(void)
 static int all_settled(void)
 {
 	for (uint32_t i = 0; i < task_count; i++)
-		if (tasks[i].phase != TASK_PHASE_SETTLED && record_now()->tasks[i].state != LR_TASK_FAULTED)
+		if (tasks[i].phase != TASK_PHASE_SETTLED && !tasks[i].stopped)
 			return 0;
 	return 1;
+}
+
+/* The kstack-overflow bug: kernel code that recurses without end, a 256-byte frame a level. Each
+ * call's entry check (trap.S) compares sp with lo + 8; a prologue store on lo faults instead. */
+static uint64_t kernel_recurse(uint64_t level)
+{
+	volatile uint64_t frame[30];
+	frame[0] = level; /* one store: an initializer would call memset, another function */
+	if (level == 0) /* never: it only keeps the compiler from calling the recursion endless */
+		return 0;
+	return kernel_recurse(level + 1) + frame[0];
 }
 
 /* Once every task has run: the layout and the ready line. Called between switches. */
@@ -206,6 +217,8 @@ static void maybe_ready(void)
 	}
 	if (ready_state || !all_settled())
 		return;
+	if (kconfig.fault == FAULT_KSTACK_OVERFLOW)
+		kernel_recurse(1); /* the bug: with a task on the hart in the record */
 	check_before_ready();
 	struct layout_record *r = record_begin();
 	r->flags |= LR_FLAG_READY;
@@ -225,18 +238,16 @@ static void maybe_ready(void)
 /* ---- scheduling ----------------------------------------------------------------------------- */
 
 /*
- * The next task that may run, round robin after `after`, or NULL. `after` leaves in
- * after_state, which the published record does not hold yet (the switch's one update writes it):
- * a task that faulted is judged by that state, never by its stale one, or it would run again.
+ * The next task that may run, round robin after `after`, or NULL: the kernel then idles. A task
+ * is judged by its own `stopped`, set as it leaves, never by the published record: the record
+ * learns a fault only in the switch's update, after this choice.
  */
-static struct task *pick_next(const struct task *after, uint32_t after_state)
+static struct task *pick_next(const struct task *after)
 {
 	uint32_t start = after ? after->index + 1 : 0;
-	const struct layout_record *r = record_now();
 	for (uint32_t n = 0; n < task_count; n++) {
 		struct task *t = &tasks[(start + n) % task_count];
-		uint32_t state = t == after ? after_state : r->tasks[t->index].state;
-		if (state != LR_TASK_FAULTED)
+		if (!t->stopped)
 			return t;
 	}
 	return 0;
@@ -313,7 +324,7 @@ void sched_start(void)
 	r->kernel_sp = kstack_top;
 	record_end();
 	timer_init();
-	switch_to(0, 0, pick_next(0, 0));
+	switch_to(0, 0, pick_next(0));
 	panic("sched_start", "switch_to returned");
 }
 
@@ -323,6 +334,28 @@ static int sp_ok(const struct task *t)
 	const struct lr_range *s = &record_now()->tasks[t->index].stack;
 	uint64_t sp = t->frame.sp;
 	return sp > s->lo && sp <= s->hi && sp % STACK_ALIGN == 0;
+}
+
+/*
+ * stack.overflow rather than anything else: the task's own frames ran into or past its lo, its
+ * sp at or under lo + 8 and in what lies below its stack (another stack, free RAM). An sp under
+ * the free area's lo, in the task code, the record or the image, is no frame that grew there but
+ * a foreign sp (stack.sp), as the engine judges it too.
+ */
+static int overflowed(const struct layout_record *r, const struct task *t)
+{
+	uint64_t sp = t->frame.sp;
+	return sp <= r->tasks[t->index].stack.lo + 8 && sp >= r->free.lo;
+}
+
+/* A task's overflow, once, wherever it is first seen: addr is where (the faulting address or its
+ * sp), expected its stack's lo + 8 (the lowest byte it may use), found its sp; it needed
+ * hi - found bytes, expected - found more than it has (docs/pmp.md). */
+static void record_overflow(const struct task *t, uint64_t addr, uint32_t cause)
+{
+	const struct lr_range *s = &record_now()->tasks[t->index].stack;
+	record_violation(LR_INV_STACK_OVERFLOW, t->index + 1, addr, s->lo + 8, t->frame.sp, t->frame.pc,
+			 cause);
 }
 
 void sched_leave(struct task *t, enum leave why, uint64_t level)
@@ -342,14 +375,19 @@ void sched_leave(struct task *t, enum leave why, uint64_t level)
 	if (t->phase == TASK_PHASE_RESUMED)
 		t->phase = TASK_PHASE_SETTLED;
 	if (why != LEAVE_FAULTED && !sp_ok(t)) {
-		const struct lr_range *s = &record_now()->tasks[t->index].stack;
-		record_violation(LR_INV_STACK_SP, t->index + 1, t->frame.sp, s->hi, t->frame.sp,
-				 t->frame.pc, LR_CAUSE_CHECK);
+		const struct layout_record *r = record_now();
+		if (overflowed(r, t))
+			record_overflow(t, t->frame.sp, LR_CAUSE_CHECK);
+		else
+			record_violation(LR_INV_STACK_SP, t->index + 1, t->frame.sp,
+					 r->tasks[t->index].stack.hi, t->frame.sp, t->frame.pc, LR_CAUSE_CHECK);
 		why = LEAVE_FAULTED;
 	}
-	if (why == LEAVE_FAULTED)
+	if (why == LEAVE_FAULTED) {
 		state = LR_TASK_FAULTED;
-	switch_to(t, state, pick_next(t, state));
+		t->stopped = 1;
+	}
+	switch_to(t, state, pick_next(t));
 	panic("sched_leave", "switch_to returned");
 }
 
@@ -360,11 +398,17 @@ static int in(uint64_t a, uint64_t lo, uint64_t hi)
 	return a >= lo && a < hi;
 }
 
-/* Which invariant a faulting access broke: the document's three first, then the rest. */
+/*
+ * Which invariant a faulting access broke. A task whose own frames ran into or past its lo
+ * overflowed, whatever its access hit (its own lo word, the stack below, anything further):
+ * that is the root cause, first seen here. Otherwise the document's three first, then the rest;
+ * a lo word written by a task whose stack did not grow there is a stray write.
+ */
 static uint32_t classify(const struct task *t, uint64_t addr)
 {
 	const struct layout_record *r = record_now();
-	const struct lr_range *own = &r->tasks[t->index].stack;
+	if (overflowed(r, t))
+		return LR_INV_STACK_OVERFLOW;
 	if (in(addr, r->text.lo, r->boot_stack.hi))
 		return LR_INV_IMAGE_UNTOUCHED;
 	if (in(addr, r->kstack.lo, r->kstack.lo + 8))
@@ -372,16 +416,17 @@ static uint32_t classify(const struct task *t, uint64_t addr)
 	for (uint32_t i = 0; i < r->task_count; i++)
 		if (in(addr, r->tasks[i].stack.lo, r->tasks[i].stack.lo + 8))
 			return LR_INV_STACK_LO_EXCLUDED;
-	if (addr < own->lo && addr >= t->frame.sp)
-		return LR_INV_STACK_OVERFLOW; /* its own frame, grown below lo, skipping the lo word */
 	return LR_INV_TASK_ACCESS;
 }
 
 void task_fault(struct task *t, uint64_t cause, uint64_t addr)
 {
 	uint32_t inv = (cause == 1 || cause == 5 || cause == 7) ? classify(t, addr) : LR_INV_TASK_ACCESS;
-	record_violation(inv, t->index + 1, addr, record_now()->tasks[t->index].stack.lo,
-			 t->frame.sp, t->frame.pc, (uint32_t)cause);
+	if (inv == LR_INV_STACK_OVERFLOW)
+		record_overflow(t, addr, (uint32_t)cause);
+	else
+		record_violation(inv, t->index + 1, addr, record_now()->tasks[t->index].stack.lo,
+				 t->frame.sp, t->frame.pc, (uint32_t)cause);
 	sched_leave(t, LEAVE_FAULTED, 0);
 }
 
@@ -404,6 +449,15 @@ void kernel_breach(uint32_t inv, uint64_t addr, uint64_t expected, uint64_t foun
 	record_violation(inv, 0, addr, expected, found, pc, cause);
 	struct layout_record *r = record_begin();
 	r->flags |= LR_FLAG_HALTED;
+	if (r->current && r->current <= task_count) {
+		/* The task the record puts on the hart never runs again: it leaves it, as its frame
+		 * says (a trap saved it, or it was about to be resumed from it). */
+		struct task *t = &tasks[r->current - 1];
+		struct lr_task *lt = &r->tasks[r->current - 1];
+		lt->state = t->stopped ? LR_TASK_FAULTED : LR_TASK_READY;
+		lt->saved_sp = t->frame.sp;
+		lt->saved_pc = t->frame.pc;
+	}
 	r->current = 0;
 	record_end();
 	kernel_last_words(format_ready_line(), kstack_top);

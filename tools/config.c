@@ -13,6 +13,7 @@
 #include "config.h"
 
 #define FIELDS_MAX 6
+#define FAULT_WORD(name, word, text) " " word
 
 static const char *const work_words[] = {
 #define WORD(name, word, text) word,
@@ -168,7 +169,7 @@ static int parse_line(char *s, int line, struct kconfig *c, int *have_kstack, st
 	if (strcmp(f[0], "fault") == 0) {
 		int fault = nf == 2 ? word_index(fault_words, FAULT_COUNT, f[1]) : -1;
 		if (fault < 0)
-			return fail(err, line, "fault needs one of: none kstack-lo chain-gap mid-update boot-stack");
+			return fail(err, line, "fault needs one of:" KERNEL_FAULTS(FAULT_WORD));
 		c->fault = (uint32_t)fault;
 		return 0;
 	}

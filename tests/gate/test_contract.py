@@ -68,6 +68,15 @@ def t_check_violation():
     assert "stack.overflow:" in out, out[-400:]
 
 
+def t_check_lone_overflow():
+    """One task that overflows its stack and nothing else to run: a plain violation (1), not a
+    harness failure (2): the stopped task never runs again and the kernel prints its ready line."""
+    rc, out, err, _ = make("check", "examples/violations/tight.conf", timeout=180)
+    assert rc == 1, "make check on tight.conf: exit %d (1 expected)\n%s%s" % (rc, out[-600:], err[-600:])
+    assert "stack.overflow: task 1 'tight': at " in out, out[-600:]
+    assert "stack.lo-excluded" not in out, out[-600:]
+
+
 def t_check_headroom_option():
     """headroom.conf's `# inspector: --min-headroom 25` must reach `make check`."""
     rc, out, err, _ = make("check", "examples/violations/headroom.conf")
@@ -230,6 +239,7 @@ def t_invalid_utf8_file_name():
 CASES = [
     ("make check: 0 on a good example", t_check_good),
     ("make check: 1 on a violation", t_check_violation),
+    ("make check: 1 on a lone task that overflows (tight.conf)", t_check_lone_overflow),
     ("make check: the config's inspector options (headroom.conf)", t_check_headroom_option),
     ("make check: 2 on bad input, with QEMU's message", t_check_bad_input),
     ("make demo: the same statuses", t_demo_statuses),
