@@ -349,13 +349,12 @@ static int overflowed(const struct layout_record *r, const struct task *t)
 }
 
 /* A task's overflow, once, wherever it is first seen: addr is where (the faulting address or its
- * sp), expected its stack's lo + 8 (the lowest byte it may use), found its sp; it needed
- * hi - found bytes, expected - found more than it has (docs/pmp.md). */
+ * sp), expected its stack's lo, found its sp: it needed at least hi - found bytes, of which
+ * lo + 8 - found more than it may use (docs/pmp.md). */
 static void record_overflow(const struct task *t, uint64_t addr, uint32_t cause)
 {
 	const struct lr_range *s = &record_now()->tasks[t->index].stack;
-	record_violation(LR_INV_STACK_OVERFLOW, t->index + 1, addr, s->lo + 8, t->frame.sp, t->frame.pc,
-			 cause);
+	record_violation(LR_INV_STACK_OVERFLOW, t->index + 1, addr, s->lo, t->frame.sp, t->frame.pc, cause);
 }
 
 void sched_leave(struct task *t, enum leave why, uint64_t level)
