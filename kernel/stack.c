@@ -12,7 +12,7 @@ const char *stack_alloc(struct stack_arena *a, uint64_t size, struct lr_range *o
 	if (rounded < size)
 		return "stack size is not representable";
 	if (a->available < a->floor || a->available - a->floor < rounded)
-		return "stack would reach into the kernel image";
+		return "stack would reach into the task code"; /* the first of what lies under floor */
 	out->hi = a->available;
 	out->lo = a->available - rounded;
 	a->available = out->lo;

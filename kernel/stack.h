@@ -6,7 +6,7 @@
 
 /* Stacks are handed out downward from `available`; none may reach below `floor`. */
 struct stack_arena {
-	uint64_t floor;     /* first byte above the kernel image and the record */
+	uint64_t floor;     /* the task code's end: under it the task code, the record, the image */
 	uint64_t available; /* hi of the next stack */
 };
 

@@ -111,7 +111,7 @@ def check_harness_refuses_bad_input(conf):
                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 1, "halted kernel: exit %d" % r.returncode
     assert r.stderr.startswith("kqemu: the kernel halted before its ready line; the console's last lines:"), r.stderr
-    assert "panic: start: stack would reach into the kernel image" in r.stderr, r.stderr
+    assert "panic: start: stack would reach into the task code" in r.stderr, r.stderr
     assert not os.path.exists(elf), "a dump was written for a kernel that never got ready"
 
 

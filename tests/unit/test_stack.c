@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include "stack.h"
 
-#define FLOOR 0x80102000ULL
+#define FLOOR 0x80105000ULL /* the task code's end, as at 128M */
 #define END   0x88000000ULL
 
 static void kernel_stack_then_tasks_chain_downward(void **state)
@@ -47,9 +47,9 @@ static void refusals_leave_the_arena_unchanged(void **state)
 	static const struct { uint64_t avail, size; const char *why; } cases[] = {
 		{ END, 0, "stack size is 0" },
 		{ END, UINT64_MAX, "stack size is not representable" },
-		{ END, END - FLOOR + 16, "stack would reach into the kernel image" },
-		{ FLOOR + 0x100, 0x110, "stack would reach into the kernel image" },
-		{ FLOOR - 0x10, 0x10, "stack would reach into the kernel image" }, /* already below */
+		{ END, END - FLOOR + 16, "stack would reach into the task code" },
+		{ FLOOR + 0x100, 0x110, "stack would reach into the task code" },
+		{ FLOOR - 0x10, 0x10, "stack would reach into the task code" }, /* already below */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct stack_arena a = { FLOOR, cases[i].avail };
