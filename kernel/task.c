@@ -198,7 +198,7 @@ static int all_settled(void)
 
 /* The kstack-overflow bug: kernel code that recurses without end, a 256-byte frame a level. Each
  * call's entry check (trap.S) compares sp with lo + 8; a prologue store on lo faults instead. */
-static uint64_t kernel_recurse(uint64_t level)
+__attribute__((noinline)) static uint64_t kernel_recurse(uint64_t level)
 {
 	volatile uint64_t frame[30];
 	frame[0] = level; /* one store: an initializer would call memset, another function */
