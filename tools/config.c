@@ -149,7 +149,12 @@ static int parse_line(char *s, int line, struct kconfig *c, int *have_kstack, st
 		if (*have_kstack)
 			return fail(err, line, "kernel_stack given twice");
 		*have_kstack = line;
-		return size_field(f[1], "kernel stack size", line, &c->kstack_size, err);
+		if (size_field(f[1], "kernel stack size", line, &c->kstack_size, err))
+			return -1;
+		if (c->kstack_size < KCONFIG_MIN_KSTACK)
+			return fail(err, line, "kernel stack size %s is under %d bytes, what the kernel needs",
+				    f[1], KCONFIG_MIN_KSTACK);
+		return 0;
 	}
 	if (strcmp(f[0], "tick") == 0) {
 		uint64_t v = 0;

@@ -9,14 +9,17 @@
   fault (invariant id, owner, mcause or `check`, and the function holding the faulting pc, from the
   kernel ELF's symbols; a field may list alternatives, a|b, or be *); with a `# survivors: NAME...` line, those tasks' switch counts grow
   between two dumps taken a moment apart (they run on).
-The record names each task at most once and holds no violation without a `# recorded:` line,
+Every case's kernel stack high-water stays within KCONFIG_MIN_KSTACK (include/kconfig.h), but
+where the kernel stack overflows on purpose. The record names each task at most once and holds no violation without a `# recorded:` line,
 the same at both dumps: a stopped task never runs again, nothing repeats.
 One line per case, then `N passed, M failed`; exit 1 on any failure. Dumps go to build/running/
 and are removed after each case. Arguments: config names (`tight`, `default`) to run only those.
 """
 import glob
+import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -57,6 +60,23 @@ def violations_of(rec):
                     "owner": int(rec[p + "owner"]), "pc": int(rec[p + "pc"], 16),
                     "cause": "check" if "(check)" in rec[p + "cause"] else rec[p + "cause"]})
     return out
+
+
+def min_kstack():
+    """KCONFIG_MIN_KSTACK, as include/kconfig.h defines it (the config reader's refusal)."""
+    with open(os.path.join(ROOT, "include", "kconfig.h")) as f:
+        return int(re.search(r"^#define KCONFIG_MIN_KSTACK\s+(\d+)", f.read(), re.M).group(1))
+
+
+def kernel_stack_fits(dump, what):
+    """The kernel stack's high-water (from its paint) within KCONFIG_MIN_KSTACK: the minimum the
+    config reader accepts still holds every path this case took."""
+    r = subprocess.run([INSPECTOR, "stacks", dump, "--format", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, "inspector stacks: exit %d: %s" % (r.returncode, r.stderr.strip())
+    hw = [s["high_water"] for s in json.loads(r.stdout)["stacks"] if s["id"] == 0][0]
+    assert hw <= min_kstack(), "%s: the kernel stack's high-water %d is over KCONFIG_MIN_KSTACK %d" % (
+        what, hw, min_kstack())
 
 
 def function_at(kernel, pc):
@@ -116,6 +136,7 @@ def good_at_random_instants(conf, rng):
                 last = state
             assert rc == 0, "instant %d (%s): exit %d:\n%s" % (
                 i, "core" if i in cores else "sparse core", rc, out[-1500:])
+    kernel_stack_fits(raw, "after %d instants" % INSTANTS)
     os.unlink(raw)
     assert last[0] > first[0], "the heartbeat did not move: %d, %d" % (first[0], last[0])
     stuck = [t for t in first[1] if last[1][t] <= first[1][t]]
@@ -136,6 +157,8 @@ def violation_recorded(conf, rng):
         time.sleep(0.3 + rng.uniform(0, 0.2))
         q.dump_sparse(raw)
         second = record(raw)
+    if d.get("recorded", [])[:2] != ["stack.overflow", "kernel"]:   # not where it overflows on purpose
+        kernel_stack_fits(raw, "at the second dump")
     os.unlink(raw)
     names = {int(first["task[%d].id" % i]): first["task[%d].name" % i]
              for i in range(int(first["task_count"]))}
