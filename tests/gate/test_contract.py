@@ -84,6 +84,7 @@ def t_check_small_kernel_stack():
     os.makedirs(os.path.join(ROOT, "build", "ex"), exist_ok=True)
     with open(os.path.join(ROOT, conf), "w") as f:
         f.write("# a kernel stack of 16 bytes\nkernel_stack 16\ntask a 4K 3\n")
+    shutil.rmtree(os.path.join(ROOT, "build", "ex", "kstack16"), ignore_errors=True)
     rc, out, err, build = make("check", conf)
     assert rc == 2, "make check with kernel_stack 16: exit %d (2 expected)\n%s%s" % (rc, out, err)
     assert "%s:2: kernel stack size 16 is under 2048 bytes, what the kernel needs" % conf in err, err
