@@ -8,7 +8,8 @@
 - Every violation case with a `# recorded: ID OWNER CAUSE FUNCTION` line: the record holds that
   fault (invariant id, owner, mcause or `check`, and the function holding the faulting pc, from the
   kernel ELF's symbols; a field may list alternatives, a|b, or be *); with a `# survivors: NAME...` line, those tasks' switch counts grow
-  between two dumps taken a moment apart (they run on).
+  between two dumps taken a moment apart (they run on); the heartbeat grows between them too,
+  with no task left to run as well, unless the kernel stopped on its own breach.
 Every case's kernel stack high-water stays within KCONFIG_MIN_KSTACK (include/kconfig.h), but
 where the kernel stack overflows on purpose. The record names each task at most once and holds no violation without a `# recorded:` line,
 the same at both dumps: a stopped task never runs again, nothing repeats.
@@ -153,10 +154,14 @@ def violation_recorded(conf, rng):
         q.wait_ready(60)
         q.dump_sparse(raw)
         q.qmp("cont")
-        first = record(raw)
+        first, beats = record(raw), [heartbeat(raw)]
         time.sleep(0.3 + rng.uniform(0, 0.2))
         q.dump_sparse(raw)
         second = record(raw)
+        beats.append(heartbeat(raw))
+    # The timer keeps ticking, with no task left to run too (the kernel idles); only a kernel
+    # that stopped on its own breach (flags: halted) has no heartbeat.
+    assert "halted" in first["flags"] or beats[1] > beats[0], "the heartbeat did not move: %s" % beats
     if d.get("recorded", [])[:2] != ["stack.overflow", "kernel"]:   # not where it overflows on purpose
         kernel_stack_fits(raw, "at the second dump")
     os.unlink(raw)
