@@ -32,3 +32,8 @@ int stack_sentinel_ok(const struct lr_range *s)
 {
 	return *(volatile uint64_t *)(uintptr_t)s->lo == LR_SENTINEL;
 }
+
+int stack_overflowed(const struct lr_range *s, uint64_t floor, uint64_t sp)
+{
+	return sp <= s->lo + 8 && sp >= floor;
+}

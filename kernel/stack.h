@@ -22,4 +22,11 @@ void stack_paint(const struct lr_range *s);
 
 int stack_sentinel_ok(const struct lr_range *s);
 
+/*
+ * Whether the owner of s ran its own frames into or past lo, by its sp: at or under lo + 8 (a
+ * frame there reaches the excluded word or skips it), but not under floor, the arena's (an sp in
+ * the task code, the record or the image is no frame that grew there but a foreign sp).
+ */
+int stack_overflowed(const struct lr_range *s, uint64_t floor, uint64_t sp);
+
 #endif

@@ -336,16 +336,11 @@ static int sp_ok(const struct task *t)
 	return sp > s->lo && sp <= s->hi && sp % STACK_ALIGN == 0;
 }
 
-/*
- * stack.overflow rather than anything else: the task's own frames ran into or past its lo, its
- * sp at or under lo + 8 and in what lies below its stack (another stack, free RAM). An sp under
- * the free area's lo, in the task code, the record or the image, is no frame that grew there but
- * a foreign sp (stack.sp), as the engine judges it too.
- */
+/* stack.overflow rather than anything else: the task's own frames ran into or past its lo (its
+ * sp in what lies below its stack, another stack or free RAM; stack.c says exactly). */
 static int overflowed(const struct layout_record *r, const struct task *t)
 {
-	uint64_t sp = t->frame.sp;
-	return sp <= r->tasks[t->index].stack.lo + 8 && sp >= r->free.lo;
+	return stack_overflowed(&r->tasks[t->index].stack, kernel_arena.floor, t->frame.sp);
 }
 
 /* A task's overflow, once, wherever it is first seen: addr is where (the faulting address or its
