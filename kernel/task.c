@@ -318,8 +318,10 @@ void sched_start(void)
 	struct pmp_plan plan;
 	struct layout_record *r = record_begin();
 	r->tick_us = kconfig.tick_us;
-	/* The same count for every task: the stack is always a TOR pair, the rest is fixed. */
-	r->pmp_entries = pmp_task_plan(&plan, r->kstack.lo, r->available, r->available + 16,
+	/* The same count for every task: the rest is fixed, and the stack is always a TOR pair, its
+	 * [lo + 8, hi) 8 bytes over a multiple of 16, never a power of two (a NAPOT entry) at the
+	 * smallest stack's size or more. So the smallest stack stands for every one. */
+	r->pmp_entries = pmp_task_plan(&plan, r->kstack.lo, r->available, r->available + KCONFIG_MIN_STACK,
 				       r->task_code.lo, r->task_code.hi) ? 0 : plan.used;
 	r->kernel_sp = kstack_top;
 	record_end();

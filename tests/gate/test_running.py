@@ -132,7 +132,11 @@ def good_at_random_instants(conf, rng):
                 q.dump_sparse(raw)
                 q.qmp("cont")
                 rc, out = check(raw, kernel)
-                state = (heartbeat(raw), tasks_of(record(raw)))
+                rec = record(raw)
+                # What the kernel programs for a task (docs/pmp.md): the locked lo entry, the
+                # stack's TOR pair, the task code (one NAPOT entry, or a TOR pair).
+                assert rec["pmp_entries"] in ("4", "5"), "pmp_entries %s" % rec["pmp_entries"]
+                state = (heartbeat(raw), tasks_of(rec))
                 first = first or state
                 last = state
             assert rc == 0, "instant %d (%s): exit %d:\n%s" % (
