@@ -351,7 +351,8 @@ static int overflowed(const struct layout_record *r, const struct task *t)
 static void record_overflow(const struct task *t, uint64_t addr, uint32_t cause)
 {
 	const struct lr_range *s = &record_now()->tasks[t->index].stack;
-	record_violation(LR_INV_STACK_OVERFLOW, t->index + 1, addr, s->lo, t->frame.sp, t->frame.pc, cause);
+	record_violation(LR_INV_STACK_OVERFLOW, t->index + 1, addr, s->lo, t->frame.sp, t->frame.pc,
+			 cause);
 }
 
 void sched_leave(struct task *t, enum leave why, uint64_t level)

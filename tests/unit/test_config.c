@@ -98,7 +98,8 @@ static void bad_configs_name_the_line(void **state)
 		{ "kernel_stack 4K\ntask a 4K 0\n", 2, "depth '0' must be a number from 1 to 100000" },
 		{ "kernel_stack 4K\ntask a 4K 100001\n", 2, "depth '100001' must be a number" },
 		{ "kernel_stack 4K\ntask a 100 3\n", 2, "is under 224 bytes" },
-		{ "kernel_stack 16\ntask a 4K 3\n", 1, "kernel stack size 16 is under 2048 bytes, what the kernel needs" },
+		{ "kernel_stack 16\ntask a 4K 3\n", 1,
+		  "kernel stack size 16 is under 2048 bytes, what the kernel needs" },
 		{ "# a comment\nkernel_stack 2047\n", 2, "kernel stack size 2047 is under 2048 bytes" },
 		{ "kernel_stack 4K\ntask a 4K 3 dance\n", 2, "unknown work 'dance'" },
 		{ "kernel_stack 4K\ntask a 4K 3\ntask a 4K 3\n", 3, "task name 'a' is used twice" },
@@ -177,7 +178,8 @@ static void the_docs_name_every_word(void **state)
 		if (!strstr(doc, want))
 			fail_msg("docs/config.md does not name the fault %s", want);
 	}
-	snprintf(want, sizeof want, "a kernel stack under %d bytes (`KCONFIG_MIN_KSTACK`", KCONFIG_MIN_KSTACK);
+	snprintf(want, sizeof want, "a kernel stack under %d bytes (`KCONFIG_MIN_KSTACK`",
+		 KCONFIG_MIN_KSTACK);
 	if (!strstr(doc, want))
 		fail_msg("docs/config.md does not say '%s'", want);
 }
