@@ -1,6 +1,6 @@
 /*
  * config.c: reads the static config file. One statement a line, '#' starts a comment:
- *   kernel_stack SIZE                 the kernel stack, at the end of RAM (KCONFIG_MIN_KSTACK or more)
+ *   kernel_stack SIZE                 the kernel stack, at the end of RAM, KCONFIG_MIN_KSTACK or more
  *   task NAME SIZE DEPTH [WORK]       a task stack under it, and how deep the task recurses
  *   fault FAULT                       a kernel bug built in on purpose (examples/violations/)
  *   tick TIME                         the timer tick that preempts tasks: 10ms, 500us (default 10ms)
