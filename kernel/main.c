@@ -22,9 +22,12 @@ void kmain(void)
 		uint64_t avail = kernel_arena.available;
 		const char *refused = task_create(cfg);
 		if (refused) {
-			kprintf("klayout: task %u '%s' (%lu bytes) refused: %s\n", i + 1, cfg->name,
-				cfg->stack_size, refused);
-			record_violation(LR_INV_STACK_REFUSED, i + 1, avail, kernel_arena.floor,
+			kprintf("klayout: task %u '%s' (%lu bytes) refused: %s (available %lx, task code "
+				"%lx-%lx)\n", i + 1, cfg->name, cfg->stack_size, refused, avail,
+				r->task_code.lo, r->task_code.hi);
+			/* Owner 0, the kernel's allocator: a refused task has no record entry, and
+			 * its position in the config is another task's id once a later one is created. */
+			record_violation(LR_INV_STACK_REFUSED, 0, avail, kernel_arena.floor,
 					 avail > cfg->stack_size ? avail - cfg->stack_size : 0, 0,
 					 LR_CAUSE_CHECK);
 		}

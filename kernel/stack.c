@@ -12,7 +12,7 @@ const char *stack_alloc(struct stack_arena *a, uint64_t size, struct lr_range *o
 	if (rounded < size)
 		return "stack size is not representable";
 	if (a->available < a->floor || a->available - a->floor < rounded)
-		return "stack would reach into the kernel image";
+		return "stack would reach into the task code"; /* the first of what lies under floor */
 	out->hi = a->available;
 	out->lo = a->available - rounded;
 	a->available = out->lo;
@@ -31,4 +31,9 @@ void stack_paint(const struct lr_range *s)
 int stack_sentinel_ok(const struct lr_range *s)
 {
 	return *(volatile uint64_t *)(uintptr_t)s->lo == LR_SENTINEL;
+}
+
+int stack_overflowed(const struct lr_range *s, uint64_t floor, uint64_t sp)
+{
+	return sp <= s->lo + 8 && sp >= floor;
 }

@@ -10,7 +10,7 @@
 
 #define DTB_MAX_SIZE 0x200000 /* QEMU gives the tree a 2 MiB-aligned slot inside RAM */
 
-extern char _record_end[];
+extern char _task_code_end[];
 void kmain(void);
 void pmp_guard_kernel(uint64_t kstack_lo);
 
@@ -26,8 +26,9 @@ void start(uint64_t hartid, uint64_t dtb)
 		panic("start", err);
 	record_init(&m, dtb);
 
-	/* The kernel stack is the first stack: hi = end of RAM, its lo becomes `available`. */
-	kernel_arena = (struct stack_arena){ (uint64_t)(uintptr_t)_record_end, m.mem_end };
+	/* The kernel stack is the first stack: hi = end of RAM, its lo becomes `available`. No
+	 * stack may reach the task code, nor the record and the image under it. */
+	kernel_arena = (struct stack_arena){ (uint64_t)(uintptr_t)_task_code_end, m.mem_end };
 	struct lr_range ks;
 	err = stack_alloc(&kernel_arena, kconfig.kstack_size, &ks);
 	if (err)

@@ -191,9 +191,20 @@ static void check_before_ready(void)
 static int all_settled(void)
 {
 	for (uint32_t i = 0; i < task_count; i++)
-		if (tasks[i].phase != TASK_PHASE_SETTLED && record_now()->tasks[i].state != LR_TASK_FAULTED)
+		if (tasks[i].phase != TASK_PHASE_SETTLED && !tasks[i].stopped)
 			return 0;
 	return 1;
+}
+
+/* The kstack-overflow bug: kernel code that recurses without end, a 256-byte frame a level. Each
+ * call's entry check (trap.S) compares sp with lo + 8; a prologue store on lo faults instead. */
+__attribute__((noinline)) static uint64_t kernel_recurse(uint64_t level)
+{
+	volatile uint64_t frame[30];
+	frame[0] = level; /* one store: an initializer would call memset, another function */
+	if (level == 0) /* never: it only keeps the compiler from calling the recursion endless */
+		return 0;
+	return kernel_recurse(level + 1) + frame[0];
 }
 
 /* Once every task has run: the layout and the ready line. Called between switches. */
@@ -206,6 +217,8 @@ static void maybe_ready(void)
 	}
 	if (ready_state || !all_settled())
 		return;
+	if (kconfig.fault == FAULT_KSTACK_OVERFLOW)
+		kernel_recurse(1); /* the bug: with a task on the hart in the record */
 	check_before_ready();
 	struct layout_record *r = record_begin();
 	r->flags |= LR_FLAG_READY;
@@ -224,13 +237,17 @@ static void maybe_ready(void)
 
 /* ---- scheduling ----------------------------------------------------------------------------- */
 
+/*
+ * The next task that may run, round robin after `after`, or NULL: the kernel then idles. A task
+ * is judged by its own `stopped`, set as it leaves, never by the published record: the record
+ * learns a fault only in the switch's update, after this choice.
+ */
 static struct task *pick_next(const struct task *after)
 {
 	uint32_t start = after ? after->index + 1 : 0;
-	const struct layout_record *r = record_now();
 	for (uint32_t n = 0; n < task_count; n++) {
 		struct task *t = &tasks[(start + n) % task_count];
-		if (r->tasks[t->index].state != LR_TASK_FAULTED)
+		if (!t->stopped)
 			return t;
 	}
 	return 0;
@@ -301,8 +318,10 @@ void sched_start(void)
 	struct pmp_plan plan;
 	struct layout_record *r = record_begin();
 	r->tick_us = kconfig.tick_us;
-	/* The same count for every task: the stack is always a TOR pair, the rest is fixed. */
-	r->pmp_entries = pmp_task_plan(&plan, r->kstack.lo, r->available, r->available + 16,
+	/* The same count for every task: the rest is fixed, and the stack is always a TOR pair, its
+	 * [lo + 8, hi) 8 bytes over a multiple of 16, never a power of two (a NAPOT entry) at the
+	 * smallest stack's size or more. So the smallest stack stands for every one. */
+	r->pmp_entries = pmp_task_plan(&plan, r->kstack.lo, r->available, r->available + KCONFIG_MIN_STACK,
 				       r->task_code.lo, r->task_code.hi) ? 0 : plan.used;
 	r->kernel_sp = kstack_top;
 	record_end();
@@ -317,6 +336,23 @@ static int sp_ok(const struct task *t)
 	const struct lr_range *s = &record_now()->tasks[t->index].stack;
 	uint64_t sp = t->frame.sp;
 	return sp > s->lo && sp <= s->hi && sp % STACK_ALIGN == 0;
+}
+
+/* stack.overflow rather than anything else: the task's own frames ran into or past its lo (its
+ * sp in what lies below its stack, another stack or free RAM; stack.c says exactly). */
+static int overflowed(const struct layout_record *r, const struct task *t)
+{
+	return stack_overflowed(&r->tasks[t->index].stack, kernel_arena.floor, t->frame.sp);
+}
+
+/* A task's overflow, once, wherever it is first seen: addr is where (the faulting address or its
+ * sp), expected its stack's lo, found its sp: it needed at least hi - found bytes, of which
+ * lo + 8 - found more than it may use (docs/pmp.md). */
+static void record_overflow(const struct task *t, uint64_t addr, uint32_t cause)
+{
+	const struct lr_range *s = &record_now()->tasks[t->index].stack;
+	record_violation(LR_INV_STACK_OVERFLOW, t->index + 1, addr, s->lo, t->frame.sp, t->frame.pc,
+			 cause);
 }
 
 void sched_leave(struct task *t, enum leave why, uint64_t level)
@@ -336,13 +372,18 @@ void sched_leave(struct task *t, enum leave why, uint64_t level)
 	if (t->phase == TASK_PHASE_RESUMED)
 		t->phase = TASK_PHASE_SETTLED;
 	if (why != LEAVE_FAULTED && !sp_ok(t)) {
-		const struct lr_range *s = &record_now()->tasks[t->index].stack;
-		record_violation(LR_INV_STACK_SP, t->index + 1, t->frame.sp, s->hi, t->frame.sp,
-				 t->frame.pc, LR_CAUSE_CHECK);
+		const struct layout_record *r = record_now();
+		if (overflowed(r, t))
+			record_overflow(t, t->frame.sp, LR_CAUSE_CHECK);
+		else
+			record_violation(LR_INV_STACK_SP, t->index + 1, t->frame.sp,
+					 r->tasks[t->index].stack.hi, t->frame.sp, t->frame.pc, LR_CAUSE_CHECK);
 		why = LEAVE_FAULTED;
 	}
-	if (why == LEAVE_FAULTED)
+	if (why == LEAVE_FAULTED) {
 		state = LR_TASK_FAULTED;
+		t->stopped = 1;
+	}
 	switch_to(t, state, pick_next(t));
 	panic("sched_leave", "switch_to returned");
 }
@@ -354,11 +395,17 @@ static int in(uint64_t a, uint64_t lo, uint64_t hi)
 	return a >= lo && a < hi;
 }
 
-/* Which invariant a faulting access broke: the document's three first, then the rest. */
+/*
+ * Which invariant a faulting access broke. A task whose own frames ran into or past its lo
+ * overflowed, whatever its access hit (its own lo word, the stack below, anything further):
+ * that is the root cause, first seen here. Otherwise the document's three first, then the rest;
+ * a lo word written by a task whose stack did not grow there is a stray write.
+ */
 static uint32_t classify(const struct task *t, uint64_t addr)
 {
 	const struct layout_record *r = record_now();
-	const struct lr_range *own = &r->tasks[t->index].stack;
+	if (overflowed(r, t))
+		return LR_INV_STACK_OVERFLOW;
 	if (in(addr, r->text.lo, r->boot_stack.hi))
 		return LR_INV_IMAGE_UNTOUCHED;
 	if (in(addr, r->kstack.lo, r->kstack.lo + 8))
@@ -366,16 +413,17 @@ static uint32_t classify(const struct task *t, uint64_t addr)
 	for (uint32_t i = 0; i < r->task_count; i++)
 		if (in(addr, r->tasks[i].stack.lo, r->tasks[i].stack.lo + 8))
 			return LR_INV_STACK_LO_EXCLUDED;
-	if (addr < own->lo && addr >= t->frame.sp)
-		return LR_INV_STACK_OVERFLOW; /* its own frame, grown below lo, skipping the lo word */
 	return LR_INV_TASK_ACCESS;
 }
 
 void task_fault(struct task *t, uint64_t cause, uint64_t addr)
 {
 	uint32_t inv = (cause == 1 || cause == 5 || cause == 7) ? classify(t, addr) : LR_INV_TASK_ACCESS;
-	record_violation(inv, t->index + 1, addr, record_now()->tasks[t->index].stack.lo,
-			 t->frame.sp, t->frame.pc, (uint32_t)cause);
+	if (inv == LR_INV_STACK_OVERFLOW)
+		record_overflow(t, addr, (uint32_t)cause);
+	else
+		record_violation(inv, t->index + 1, addr, record_now()->tasks[t->index].stack.lo,
+				 t->frame.sp, t->frame.pc, (uint32_t)cause);
 	sched_leave(t, LEAVE_FAULTED, 0);
 }
 
@@ -398,6 +446,15 @@ void kernel_breach(uint32_t inv, uint64_t addr, uint64_t expected, uint64_t foun
 	record_violation(inv, 0, addr, expected, found, pc, cause);
 	struct layout_record *r = record_begin();
 	r->flags |= LR_FLAG_HALTED;
+	if (r->current && r->current <= task_count) {
+		/* The task the record puts on the hart never runs again: it leaves it, as its frame
+		 * says (a trap saved it, or it was about to be resumed from it). */
+		struct task *t = &tasks[r->current - 1];
+		struct lr_task *lt = &r->tasks[r->current - 1];
+		lt->state = t->stopped ? LR_TASK_FAULTED : LR_TASK_READY;
+		lt->saved_sp = t->frame.sp;
+		lt->saved_pc = t->frame.pc;
+	}
 	r->current = 0;
 	record_end();
 	kernel_last_words(format_ready_line(), kstack_top);

@@ -12,6 +12,7 @@ struct task {
 	uint32_t index;                /* in the record's tasks[] */
 	uint32_t phase;                /* TASK_PHASE_*: how far towards the ready line */
 	uint32_t reported;             /* invariants already reported for it, one bit each */
+	uint32_t stopped;              /* it faulted: it never runs again, on any path */
 	uint32_t depth_reached;
 	uint32_t preemptions;
 };

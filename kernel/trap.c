@@ -37,9 +37,11 @@ void trap_kernel(uint64_t mcause, uint64_t mepc, uint64_t mtval, uint64_t sp)
 	kprintf("\ntrap: mcause %lx mepc %lx mtval %lx sp %lx\n", mcause, mepc, mtval, sp);
 	if (!lo_word || record_area.pub.magic != LR_MAGIC)
 		panic("trap_kernel", "unexpected trap in the kernel");
-	/* Its sp at or under the word: the stack ran into it; above: a stray store. */
-	kernel_breach(sp < r->kstack.lo + 8 ? LR_INV_STACK_OVERFLOW : LR_INV_STACK_LO_EXCLUDED, mtval,
-		      LR_SENTINEL, sp, mepc, (uint32_t)mcause);
+	/* Its sp at or under the word: the stack ran into it (recorded as a task's overflow fault
+	 * is: expected lo, found sp); above: a stray store. */
+	if (sp < r->kstack.lo + 8)
+		kernel_breach(LR_INV_STACK_OVERFLOW, mtval, r->kstack.lo, sp, mepc, (uint32_t)mcause);
+	kernel_breach(LR_INV_STACK_LO_EXCLUDED, mtval, LR_SENTINEL, sp, mepc, (uint32_t)mcause);
 }
 
 /* trap.S's overflow check found sp under the kernel stack's lo + 8 at fn's entry. */

@@ -5,8 +5,8 @@
  *
  * A task recurses to its configured depth, reports the level there with a yield, works a while
  * and unwinds, then dives again: forever, so its stack keeps moving and the timer preempts it
- * anywhere. A task whose config names a misbehaviour (examples/violations/) commits it once,
- * right after its first report at the depth; the hardware or the kernel stops it there.
+ * anywhere. A task whose config names a misbehaviour (examples/violations/) commits it once, on
+ * first reaching its depth, before it reports it; the hardware or the kernel stops it there.
  */
 #include "kconfig.h"
 #include "ucode.h"
@@ -85,20 +85,26 @@ __attribute__((noinline)) static void task_misbehave(struct task_args *a, uint64
 	case WORK_WRITE_OTHER:
 		*(volatile uint64_t *)(uintptr_t)(a->hi + WRITE_OTHER_OFFSET) = 0x0badc0de;
 		break;
-	case WORK_SPIN:
-		for (;;)
-			__asm__ volatile("");
 	}
 }
 
-/* The bottom of a dive: report the level, misbehave once if told to, work a while. */
+/*
+ * The bottom of a dive: misbehave once if told to, report the level, work a while. The
+ * misbehaviour comes before the first report: the kernel's ready line waits until every task has
+ * reported its depth and left the hart once more, or has been stopped, so it follows the
+ * misbehaviour wherever the timer preempts the task (after the report, a tick taken before the
+ * misbehaving store would let the line come first). Spinning breaks nothing: it follows the report.
+ */
 __attribute__((noinline)) static void task_at_depth(struct task_args *a, uint64_t level)
 {
-	sys_yield(level);
-	if (a->work != WORK_RECURSE && !a->misbehaved) {
+	if (a->work != WORK_RECURSE && a->work != WORK_SPIN && !a->misbehaved) {
 		a->misbehaved = 1;
 		task_misbehave(a, level);
 	}
+	sys_yield(level);
+	if (a->work == WORK_SPIN)
+		for (;;)
+			__asm__ volatile("");
 	for (volatile uint32_t i = 0; i < WORK_ITERATIONS; i++)
 		;
 }

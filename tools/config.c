@@ -1,6 +1,6 @@
 /*
  * config.c: reads the static config file. One statement a line, '#' starts a comment:
- *   kernel_stack SIZE                 the kernel stack, at the end of RAM
+ *   kernel_stack SIZE                 the kernel stack, at the end of RAM, KCONFIG_MIN_KSTACK or more
  *   task NAME SIZE DEPTH [WORK]       a task stack under it, and how deep the task recurses
  *   fault FAULT                       a kernel bug built in on purpose (examples/violations/)
  *   tick TIME                         the timer tick that preempts tasks: 10ms, 500us (default 10ms)
@@ -13,6 +13,7 @@
 #include "config.h"
 
 #define FIELDS_MAX 6
+#define FAULT_WORD(name, word, text) " " word
 
 static const char *const work_words[] = {
 #define WORD(name, word, text) word,
@@ -148,7 +149,12 @@ static int parse_line(char *s, int line, struct kconfig *c, int *have_kstack, st
 		if (*have_kstack)
 			return fail(err, line, "kernel_stack given twice");
 		*have_kstack = line;
-		return size_field(f[1], "kernel stack size", line, &c->kstack_size, err);
+		if (size_field(f[1], "kernel stack size", line, &c->kstack_size, err))
+			return -1;
+		if (c->kstack_size < KCONFIG_MIN_KSTACK)
+			return fail(err, line, "kernel stack size %s is under %d bytes, what the kernel needs",
+				    f[1], KCONFIG_MIN_KSTACK);
+		return 0;
 	}
 	if (strcmp(f[0], "tick") == 0) {
 		uint64_t v = 0;
@@ -168,7 +174,7 @@ static int parse_line(char *s, int line, struct kconfig *c, int *have_kstack, st
 	if (strcmp(f[0], "fault") == 0) {
 		int fault = nf == 2 ? word_index(fault_words, FAULT_COUNT, f[1]) : -1;
 		if (fault < 0)
-			return fail(err, line, "fault needs one of: none kstack-lo chain-gap mid-update boot-stack");
+			return fail(err, line, "fault needs one of:" KERNEL_FAULTS(FAULT_WORD));
 		c->fault = (uint32_t)fault;
 		return 0;
 	}

@@ -68,6 +68,30 @@ def t_check_violation():
     assert "stack.overflow:" in out, out[-400:]
 
 
+def t_check_lone_overflow():
+    """One task that overflows its stack and nothing else to run: a plain violation (1), not a
+    harness failure (2): the stopped task never runs again and the kernel prints its ready line."""
+    rc, out, err, _ = make("check", "examples/violations/tight.conf", timeout=180)
+    assert rc == 1, "make check on tight.conf: exit %d (1 expected)\n%s%s" % (rc, out[-600:], err[-600:])
+    assert "stack.overflow: task 1 'tight': at " in out, out[-600:]
+    assert "stack.lo-excluded" not in out, out[-600:]
+
+
+def t_check_small_kernel_stack():
+    """A kernel stack under what the kernel needs: the config reader's FILE:LINE, exit 2, and no
+    QEMU started (no console, no dump)."""
+    conf = os.path.join("build", "ex", "kstack16.conf")
+    os.makedirs(os.path.join(ROOT, "build", "ex"), exist_ok=True)
+    with open(os.path.join(ROOT, conf), "w") as f:
+        f.write("# a kernel stack of 16 bytes\nkernel_stack 16\ntask a 4K 3\n")
+    shutil.rmtree(os.path.join(ROOT, "build", "ex", "kstack16"), ignore_errors=True)
+    rc, out, err, build = make("check", conf)
+    assert rc == 2, "make check with kernel_stack 16: exit %d (2 expected)\n%s%s" % (rc, out, err)
+    assert "%s:2: kernel stack size 16 is under 2048 bytes, what the kernel needs" % conf in err, err
+    assert not glob.glob(os.path.join(build, "dump.*")) and not os.path.exists(os.path.join(build, "kernel.elf")), \
+        "a kernel was built or booted"
+
+
 def t_check_headroom_option():
     """headroom.conf's `# inspector: --min-headroom 25` must reach `make check`."""
     rc, out, err, _ = make("check", "examples/violations/headroom.conf")
@@ -230,6 +254,8 @@ def t_invalid_utf8_file_name():
 CASES = [
     ("make check: 0 on a good example", t_check_good),
     ("make check: 1 on a violation", t_check_violation),
+    ("make check: 1 on a lone task that overflows (tight.conf)", t_check_lone_overflow),
+    ("make check: 2 on a kernel stack under the kernel's need, naming FILE:LINE", t_check_small_kernel_stack),
     ("make check: the config's inspector options (headroom.conf)", t_check_headroom_option),
     ("make check: 2 on bad input, with QEMU's message", t_check_bad_input),
     ("make demo: the same statuses", t_demo_statuses),

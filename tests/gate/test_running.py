@@ -8,13 +8,19 @@
 - Every violation case with a `# recorded: ID OWNER CAUSE FUNCTION` line: the record holds that
   fault (invariant id, owner, mcause or `check`, and the function holding the faulting pc, from the
   kernel ELF's symbols; a field may list alternatives, a|b, or be *); with a `# survivors: NAME...` line, those tasks' switch counts grow
-  between two dumps taken a moment apart (they run on).
+  between two dumps taken a moment apart (they run on); the heartbeat grows between them too,
+  with no task left to run as well, unless the kernel stopped on its own breach.
+Every case's kernel stack high-water stays within KCONFIG_MIN_KSTACK (include/kconfig.h), but
+where the kernel stack overflows on purpose. The record names each task at most once and holds no violation without a `# recorded:` line,
+the same at both dumps: a stopped task never runs again, nothing repeats.
 One line per case, then `N passed, M failed`; exit 1 on any failure. Dumps go to build/running/
-and are removed after each case.
+and are removed after each case. Arguments: config names (`tight`, `default`) to run only those.
 """
 import glob
+import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -55,6 +61,23 @@ def violations_of(rec):
                     "owner": int(rec[p + "owner"]), "pc": int(rec[p + "pc"], 16),
                     "cause": "check" if "(check)" in rec[p + "cause"] else rec[p + "cause"]})
     return out
+
+
+def min_kstack():
+    """KCONFIG_MIN_KSTACK, as include/kconfig.h defines it (the config reader's refusal)."""
+    with open(os.path.join(ROOT, "include", "kconfig.h")) as f:
+        return int(re.search(r"^#define KCONFIG_MIN_KSTACK\s+(\d+)", f.read(), re.M).group(1))
+
+
+def kernel_stack_fits(dump, what):
+    """The kernel stack's high-water (from its paint) within KCONFIG_MIN_KSTACK: the minimum the
+    config reader accepts still holds every path this case took."""
+    r = subprocess.run([INSPECTOR, "stacks", dump, "--format", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, "inspector stacks: exit %d: %s" % (r.returncode, r.stderr.strip())
+    hw = [s["high_water"] for s in json.loads(r.stdout)["stacks"] if s["id"] == 0][0]
+    assert hw <= min_kstack(), "%s: the kernel stack's high-water %d is over KCONFIG_MIN_KSTACK %d" % (
+        what, hw, min_kstack())
 
 
 def function_at(kernel, pc):
@@ -109,11 +132,16 @@ def good_at_random_instants(conf, rng):
                 q.dump_sparse(raw)
                 q.qmp("cont")
                 rc, out = check(raw, kernel)
-                state = (heartbeat(raw), tasks_of(record(raw)))
+                rec = record(raw)
+                # What the kernel programs for a task (docs/pmp.md): the locked lo entry, the
+                # stack's TOR pair, the task code (one NAPOT entry, or a TOR pair).
+                assert rec["pmp_entries"] in ("4", "5"), "pmp_entries %s" % rec["pmp_entries"]
+                state = (heartbeat(raw), tasks_of(rec))
                 first = first or state
                 last = state
             assert rc == 0, "instant %d (%s): exit %d:\n%s" % (
                 i, "core" if i in cores else "sparse core", rc, out[-1500:])
+    kernel_stack_fits(raw, "after %d instants" % INSTANTS)
     os.unlink(raw)
     assert last[0] > first[0], "the heartbeat did not move: %d, %d" % (first[0], last[0])
     stuck = [t for t in first[1] if last[1][t] <= first[1][t]]
@@ -130,10 +158,16 @@ def violation_recorded(conf, rng):
         q.wait_ready(60)
         q.dump_sparse(raw)
         q.qmp("cont")
-        first = record(raw)
+        first, beats = record(raw), [heartbeat(raw)]
         time.sleep(0.3 + rng.uniform(0, 0.2))
         q.dump_sparse(raw)
         second = record(raw)
+        beats.append(heartbeat(raw))
+    # The timer keeps ticking, with no task left to run too (the kernel idles); only a kernel
+    # that stopped on its own breach (flags: halted) has no heartbeat.
+    assert "halted" in first["flags"] or beats[1] > beats[0], "the heartbeat did not move: %s" % beats
+    if d.get("recorded", [])[:2] != ["stack.overflow", "kernel"]:   # not where it overflows on purpose
+        kernel_stack_fits(raw, "at the second dump")
     os.unlink(raw)
     names = {int(first["task[%d].id" % i]): first["task[%d].name" % i]
              for i in range(int(first["task_count"]))}
@@ -143,12 +177,25 @@ def violation_recorded(conf, rng):
         want = d["recorded"]
         fits = lambda g: all(w == "*" or str(x) in w.split("|") for w, x in zip(want, g))
         assert any(fits(g) for g in got), "recorded %s; expected %s" % (got, " ".join(want))
+    # One root cause, recorded once: a task is stopped at its first violation and never runs
+    # (and faults) again, even when no other task can run; so no task appears twice, and the
+    # second dump, a moment later, holds no more.
+    counts = [int(first["violation_count"]), int(second["violation_count"])]
+    owners = [g[1] for g in got if g[1] != "kernel"]
+    assert counts[0] == counts[1] == len(got), "the record holds %d then %d violations: %s" % (
+        counts[0], counts[1], got)
+    assert len(set(owners)) == len(owners), "a task recorded more than once: %s" % got
+    assert "recorded" in d or not got, "violations recorded where none was expected: %s" % got
     before, after = tasks_of(first), tasks_of(second)
     stuck = [t for t in survivors if after[t] <= before[t]]
     assert not stuck, "tasks that stopped switching: %s (%s then %s)" % (stuck, before, after)
 
 
 def main():
+    only = sys.argv[1:]
+    if "-h" in only or "--help" in only:
+        print("usage: test_running.py [NAME...]   (only the configs whose file name, without .conf, is a NAME)")
+        return 0
     os.makedirs(OUT, exist_ok=True)
     rng = random.Random(int(os.environ.get("SEED", time.time())))
     name = lambda c: os.path.splitext(os.path.basename(c))[0]
@@ -159,6 +206,8 @@ def main():
              for c in good]
     cases += [("recorded and survived: %s" % os.path.relpath(c, ROOT), violation_recorded, c)
               for c in broken]
+    if only:
+        cases = [c for c in cases if name(c[2]) in only]
     passed = failed = 0
     for title, fn, conf in cases:
         try:

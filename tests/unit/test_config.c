@@ -56,7 +56,7 @@ static void sizes_take_suffixes(void **state)
 	static const struct { const char *text; uint64_t size; } cases[] = {
 		{ "kernel_stack 4096\n", 4096 }, { "kernel_stack 4k\n", 4096 },
 		{ "kernel_stack 1M\n", 1 << 20 }, { "kernel_stack 2G\n", 2ULL << 30 },
-		{ "kernel_stack 0x10\n", 16 }, { "kernel_stack 8G\n", 8ULL << 30 },
+		{ "kernel_stack 0x800\n", 2048 }, { "kernel_stack 8G\n", 8ULL << 30 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct kconfig c;
@@ -72,7 +72,8 @@ static void limits_are_accepted_at_their_edge(void **state)
 	(void)state;
 	struct kconfig c;
 	struct config_error err;
-	assert_int_equal(parse("kernel_stack 4K\ntask fifteen_chars_x 224 100000\ntask b 4K 1\n", &c, &err), 0);
+	assert_int_equal(parse("kernel_stack 2048\ntask fifteen_chars_x 224 100000\ntask b 4K 1\n", &c, &err), 0);
+	assert_int_equal(c.kstack_size, KCONFIG_MIN_KSTACK);
 	assert_string_equal(c.tasks[0].name, "fifteen_chars_x");
 	assert_int_equal(c.tasks[0].stack_size, 224);
 	assert_int_equal(c.tasks[0].depth, 100000);
@@ -97,6 +98,9 @@ static void bad_configs_name_the_line(void **state)
 		{ "kernel_stack 4K\ntask a 4K 0\n", 2, "depth '0' must be a number from 1 to 100000" },
 		{ "kernel_stack 4K\ntask a 4K 100001\n", 2, "depth '100001' must be a number" },
 		{ "kernel_stack 4K\ntask a 100 3\n", 2, "is under 224 bytes" },
+		{ "kernel_stack 16\ntask a 4K 3\n", 1,
+		  "kernel stack size 16 is under 2048 bytes, what the kernel needs" },
+		{ "# a comment\nkernel_stack 2047\n", 2, "kernel stack size 2047 is under 2048 bytes" },
 		{ "kernel_stack 4K\ntask a 4K 3 dance\n", 2, "unknown work 'dance'" },
 		{ "kernel_stack 4K\ntask a 4K 3\ntask a 4K 3\n", 3, "task name 'a' is used twice" },
 		{ "kernel_stack 4K\ntask a.b 4K 3\n", 2, "task name 'a.b' must be" },
@@ -149,6 +153,37 @@ static void binary_and_long_lines_are_refused(void **state)
 	assert_non_null(strstr(err.msg, "line longer than"));
 }
 
+/* docs/config.md names every work and fault word the reader knows, and the kernel stack's
+ * minimum (make test-unit runs from the tree's top). */
+static void the_docs_name_every_word(void **state)
+{
+	(void)state;
+	static char doc[32768];
+	FILE *f = fopen("docs/config.md", "r");
+	assert_non_null(f);
+	size_t n = fread(doc, 1, sizeof doc - 1, f), w = 0;
+	fclose(f);
+	for (size_t r = 0; r < n; r++) /* runs of blanks and newlines as one space: text is rewrapped */
+		if (!(doc[r] == ' ' || doc[r] == '\n') || (w && doc[w - 1] != ' '))
+			doc[w++] = doc[r] == '\n' ? ' ' : doc[r];
+	doc[w] = 0;
+	char want[64];
+	for (unsigned i = 0; i < WORK_COUNT; i++) {
+		snprintf(want, sizeof want, "`%s`", config_work_word(i));
+		if (!strstr(doc, want))
+			fail_msg("docs/config.md does not name the work %s", want);
+	}
+	for (unsigned i = 0; i < FAULT_COUNT; i++) {
+		snprintf(want, sizeof want, "`%s`", config_fault_word(i));
+		if (!strstr(doc, want))
+			fail_msg("docs/config.md does not name the fault %s", want);
+	}
+	snprintf(want, sizeof want, "a kernel stack under %d bytes (`KCONFIG_MIN_KSTACK`",
+		 KCONFIG_MIN_KSTACK);
+	if (!strstr(doc, want))
+		fail_msg("docs/config.md does not say '%s'", want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +194,7 @@ int main(void)
 		cmocka_unit_test(bad_configs_name_the_line),
 		cmocka_unit_test(more_tasks_than_the_record_holds_are_refused),
 		cmocka_unit_test(binary_and_long_lines_are_refused),
+		cmocka_unit_test(the_docs_name_every_word),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include "stack.h"
 
-#define FLOOR 0x80102000ULL
+#define FLOOR 0x80105000ULL /* the task code's end, as at 128M */
 #define END   0x88000000ULL
 
 static void kernel_stack_then_tasks_chain_downward(void **state)
@@ -47,9 +47,9 @@ static void refusals_leave_the_arena_unchanged(void **state)
 	static const struct { uint64_t avail, size; const char *why; } cases[] = {
 		{ END, 0, "stack size is 0" },
 		{ END, UINT64_MAX, "stack size is not representable" },
-		{ END, END - FLOOR + 16, "stack would reach into the kernel image" },
-		{ FLOOR + 0x100, 0x110, "stack would reach into the kernel image" },
-		{ FLOOR - 0x10, 0x10, "stack would reach into the kernel image" }, /* already below */
+		{ END, END - FLOOR + 16, "stack would reach into the task code" },
+		{ FLOOR + 0x100, 0x110, "stack would reach into the task code" },
+		{ FLOOR - 0x10, 0x10, "stack would reach into the task code" }, /* already below */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct stack_arena a = { FLOOR, cases[i].avail };
@@ -89,6 +89,27 @@ static void paint_puts_the_sentinel_at_lo_and_paint_above(void **state)
 	assert_false(stack_sentinel_ok(&s));
 }
 
+/* Its own frames ran into or past lo: sp at or under lo + 8, down to the floor; above lo + 8
+ * (in its stack, or above hi) or under the floor (a foreign sp) it did not. */
+static void an_sp_at_or_under_lo_plus_8_overflowed(void **state)
+{
+	(void)state;
+	const struct lr_range s = { 0x87ffbc00, 0x87ffc000 };
+	static const struct { uint64_t sp; int overflowed; } cases[] = {
+		{ 0x87ffc000, 0 },     /* hi: an empty stack */
+		{ 0x87ffbc10, 0 },     /* lo + 16: the lowest aligned sp that leaves lo alone */
+		{ 0x87ffbc08, 1 },     /* lo + 8: the next store reaches lo */
+		{ 0x87ffbc00, 1 },     /* lo: tight.conf, the frame's store on the lo word */
+		{ 0x87ffbbc0, 1 },     /* under lo, in the stack below: a frame that skipped lo */
+		{ FLOOR, 1 },          /* down to the floor */
+		{ FLOOR - 16, 0 },     /* under it, in the task code: a foreign sp */
+		{ 0x87ffc200, 0 },     /* above hi: a foreign sp (foreign-sp.conf) */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (stack_overflowed(&s, FLOOR, cases[i].sp) != cases[i].overflowed)
+			fail_msg("sp %#llx: expected %d", (unsigned long long)cases[i].sp, cases[i].overflowed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +118,7 @@ int main(void)
 		cmocka_unit_test(refusals_leave_the_arena_unchanged),
 		cmocka_unit_test(a_stack_may_end_exactly_at_the_floor),
 		cmocka_unit_test(paint_puts_the_sentinel_at_lo_and_paint_above),
+		cmocka_unit_test(an_sp_at_or_under_lo_plus_8_overflowed),
 	};
 	return cmocka_run_group_tests_name("stack", tests, NULL, NULL);
 }
