@@ -42,11 +42,12 @@ INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo gate-check gate-demo test test-unit test-boot \
-        test-gate test-gdb test-reader test-cases test-docs docs test-large bench bench-gate clean help
+        test-gate test-gdb test-reader test-cases test-docs docs test-large bench bench-gate clean help \
+        stress-connect
 all: kernel host
 
 help:
-	@sed -n 's/^#   make/  make/p' Makefile; echo "  make run | debug | dump [FULL=1] | check | docs | test-large | bench | bench-gate | clean"; \
+	@sed -n 's/^#   make/  make/p' Makefile; echo "  make run | debug | dump [FULL=1] | check | docs | test-large | bench | bench-gate | stress-connect | clean"; \
 	 echo "  variables: CONFIG=$(CONFIG) QEMU_MEM=$(QEMU_MEM) BUILD=$(BUILD)"
 
 deps:
@@ -222,6 +223,11 @@ test-gate: host | deps
 
 test-gdb: host | deps
 	$(PYTHON) tests/gdb/run.py
+
+# 50 `klayout connect`s in a row to a running QEMU, every core busy (about a minute, so not in
+# make test, which runs 8 of them): docs/gdb.md, "Connecting to a running kernel".
+stress-connect: host | deps
+	$(PYTHON) tests/gdb/connect.py --count 50 --load
 
 # Every invariant has a case that breaks it (a violation kernel or a named corruption).
 test-cases: host | deps

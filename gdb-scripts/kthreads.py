@@ -57,8 +57,63 @@ def frame(payload):
     return b"$%s#%02x" % (payload, sum(payload) & 0xff)
 
 
+def unrle(data):
+    """A packet's payload with run-length encoding expanded ("0*\"" is "0" then 13 more: the
+    count is the byte after '*' minus 29), as any reply may use it."""
+    if b"*" not in data:
+        return data
+    out, i = bytearray(), 0
+    while i < len(data):
+        if data[i:i + 1] == b"*" and out and i + 1 < len(data):
+            out += out[-1:] * (data[i + 1] - 29)
+            i += 2
+        else:
+            out.append(data[i])
+            i += 1
+    return bytes(out)
+
+
+def unescape(data):
+    """Binary data (qXfer replies): '}' then the byte XOR 0x20."""
+    out, i = bytearray(), 0
+    while i < len(data):
+        if data[i] == 0x7d and i + 1 < len(data):
+            out.append(data[i + 1] ^ 0x20)
+            i += 2
+        else:
+            out.append(data[i])
+            i += 1
+    return bytes(out)
+
+
+def escape(data):
+    """The reverse, for the replies this proxy writes itself ('#', '$', '}' and '*' escaped)."""
+    return b"".join(b"}" + bytes([c ^ 0x20]) if c in b"#$}*" else bytes([c]) for c in data)
+
+
+def parse_tid(text):
+    """A thread-id in any form the remote protocol allows: TID, pPID or pPID.TID, in hex, where
+    -1 means all and 0 any. (pid or None, tid or None); ValueError when it is none of these."""
+    text = text.decode() if isinstance(text, bytes) else text
+    num = lambda s: -1 if s == "-1" else int(s, 16)  # noqa: E731  (int() alone takes "+5", "0x5")
+    ok = re.compile(r"^(?:-1|[0-9a-fA-F]+)$")
+    pid = None
+    if text.startswith("p"):
+        pid_text, _, text = text[1:].partition(".")
+        if not ok.match(pid_text) or (text and not ok.match(text)):
+            raise ValueError("bad thread-id")
+        return num(pid_text), num(text) if text else None
+    if not ok.match(text):
+        raise ValueError("bad thread-id")
+    return pid, num(text)
+
+
+STOP_REPLY = re.compile(rb"^(?:[TSWX][0-9a-fA-F]{2}|N$)")
+
+
 class Parser:
-    """Splits a byte stream into '+', '-', interrupt (0x03) and packets (payload bytes)."""
+    """Splits a byte stream into '+', '-', interrupt (0x03) and packets ('$' or '%' with their
+    payload bytes); a packet whose checksum is wrong is reported as kind b'!' (NAK it)."""
 
     def __init__(self):
         self.buf = b""
@@ -75,8 +130,13 @@ class Parser:
                 end = self.buf.find(b"#")
                 if end < 0 or len(self.buf) < end + 3:
                     break
-                out.append((c, self.buf[1:end]))
+                body, check = self.buf[1:end], self.buf[end + 1:end + 3]
                 self.buf = self.buf[end + 3:]
+                try:
+                    good = int(check, 16) == sum(body) & 0xff
+                except ValueError:
+                    good = False
+                out.append((c if good else b"!", body))
             else:
                 self.buf = self.buf[1:]     # noise between packets
         return out
@@ -91,6 +151,7 @@ class Proxy:
         self.q = qemu
         self.gp, self.qp = Parser(), Parser()
         self.pending = []                   # QEMU events read while waiting for a reply
+        self.running = False                # a resume went to QEMU: its stop reply is due
         self.gthread = None                 # task selected by Hg, or None for QEMU's own
         self.tasks = None                   # {tid: task}, read on demand, dropped on resume
         self.current = 0
@@ -117,24 +178,48 @@ class Proxy:
             raise Gone()
 
     def qemu_events(self, timeout):
-        r, _, _ = select.select([self.q], [], [], timeout)
+        """What QEMU sent, parsed. None as timeout: only what is there now (nothing, when a
+        reply read meanwhile took what made the socket readable); else wait that long for it."""
+        r, _, _ = select.select([self.q], [], [], timeout or 0)
         if not r:
+            if timeout is None:
+                return []
             raise Gone()                    # QEMU stopped answering: give up, GDB sees EOF
         data = self.q.recv(65536)
         if not data:
             raise Gone()
         return self.qp.feed(data)
 
-    def ask(self, payload):
-        """One packet to QEMU and its reply, synchronously (the guest is stopped)."""
+    def ask(self, payload, stop_reply=False):
+        """One packet to QEMU and its reply, synchronously (the guest is stopped). A stop reply
+        is the answer only to `?` (stop_reply): any other one is QEMU's own, unasked for (it
+        sends one when a debugger attaches to a running guest), and dropped, never taken for the
+        reply to the question. A monitor command's output (O packets) goes to GDB as it comes."""
         self.to_qemu(frame(payload))
         while True:
             while self.pending:
                 kind, body = self.pending.pop(0)
-                if kind == b"$":
-                    self.to_qemu(b"+")
-                    return body
+                if kind == b"-":            # QEMU got it damaged: once more
+                    self.to_qemu(frame(payload))
+                    continue
+                if kind not in (b"$", b"!"):
+                    continue                # its '+', or a notification ('%'): not the reply
+                self.to_qemu(b"+" if kind == b"$" else b"-")
+                if kind == b"!":
+                    continue                # it sends the reply again
+                if STOP_REPLY.match(body) and not stop_reply:
+                    self.log("dropped a stop reply nobody asked for: %r" % body[:80])
+                    continue
+                if payload.startswith(b"qRcmd,") and body[:1] == b"O" and body != b"OK":
+                    self.to_gdb(frame(body))
+                    continue
+                return body
             self.pending += self.qemu_events(REPLY_TIMEOUT)
+
+    def log(self, text):
+        if LOG:
+            LOG.write("== %s\n" % text)
+            LOG.flush()
 
     def reply(self, payload):
         self.to_gdb(frame(payload))
@@ -191,13 +276,13 @@ class Proxy:
             self.tasks[TASK_TID_BASE + t["id"]] = t
         return self.tasks
 
-    def task_of(self, tid_hex):
-        """The task a thread id names, or None (the hart, 0 = any, -1 = all)."""
+    def task_of(self, text):
+        """The task a thread-id (any form) names, or None (the hart, 0 = any, -1 = all)."""
         try:
-            tid = int(tid_hex, 16)
+            _, tid = parse_tid(text)
         except ValueError:
             return None
-        if tid <= TASK_TID_BASE:
+        if tid is None or tid <= TASK_TID_BASE:
             return None
         return self.load_tasks().get(tid)
 
@@ -221,12 +306,35 @@ class Proxy:
             t["id"], t["name"], STATE_NAMES.get(t["state"], "unknown"), t["lo"], t["hi"],
             t["saved_sp"], t["switches"])
 
-    def harts(self):
-        ids, r = [], self.ask(b"qfThreadInfo")
+    def harts(self, with_pid=False):
+        """QEMU's thread ids (one per hart), in whichever form QEMU writes them: after a
+        debugger that asked for multiprocess ids, QEMU keeps writing pPID.TID to everyone.
+        with_pid: [(pid or None, tid)]."""
+        ids, r = [], unrle(self.ask(b"qfThreadInfo"))
         while r.startswith(b"m"):
             ids += r[1:].split(b",")
-            r = self.ask(b"qsThreadInfo")
-        return [int(i, 16) for i in ids if i]
+            r = unrle(self.ask(b"qsThreadInfo"))
+        out = []
+        for i in ids:
+            try:
+                pid, tid = parse_tid(i)
+            except ValueError:
+                continue
+            if tid is not None and 0 < tid <= TASK_TID_BASE:
+                out.append((pid, tid) if with_pid else tid)
+        return out or [(None, 1) if with_pid else 1]
+
+    def plain_ids(self, body):
+        """A reply of QEMU's with its thread ids in the plain form GDB was promised (qSupported
+        without multiprocess): thread:p01.01; in a stop reply, QCp01.01."""
+        if body.startswith(b"QC"):
+            try:
+                return b"QC%x" % parse_tid(body[2:])[1]
+            except (ValueError, TypeError):
+                return body
+        if STOP_REPLY.match(body):
+            return re.sub(rb"thread:p[0-9a-fA-F]+\.([0-9a-fA-F]+);", rb"thread:\1;", body)
+        return body
 
     # ---- packets from GDB ----
     def registers(self, t, reply_len):
@@ -253,29 +361,35 @@ class Proxy:
         if p == b"qsThreadInfo":
             return self.reply(b"l")
         if p.startswith(b"qXfer:threads:read::"):
-            off, length = (int(x, 16) for x in p.split(b"::")[1].split(b","))
+            try:
+                off, length = (int(x, 16) for x in p.split(b"::")[1].split(b","))
+            except ValueError:
+                return self.reply(b"E01")
             return self.reply(self.threads_xml(off, length))
         if p.startswith(b"qThreadExtraInfo,"):
-            t = self.task_of(p.split(b",")[1].decode())
+            t = self.task_of(p.split(b",")[1])
             if t is not None:
                 return self.reply(self.describe(t).encode().hex().encode())
         elif p.startswith(b"Hg"):
-            t = self.task_of(p[2:].decode())
+            t = self.task_of(p[2:])
             self.gthread = t if t is not None and not self.on_hart(t) else None
             if self.gthread is not None:
                 return self.reply(b"OK")
             if t is not None:               # the running task: the hart's registers
                 return self.reply(self.ask(b"Hg%x" % self.harts()[0]))
         elif p.startswith(b"Hc"):
-            if self.task_of(p[2:].decode()) is not None:
+            if self.task_of(p[2:]) is not None:
                 return self.reply(b"OK")    # resumption is the hart's, whichever thread is shown
         elif p.startswith(b"T") and len(p) > 1:
-            if self.task_of(p[1:].decode()) is not None:
+            if self.task_of(p[1:]) is not None:
                 return self.reply(b"OK")
         elif self.gthread is not None and p == b"g":
             return self.reply(self.registers(self.gthread, len(self.ask(b"g"))))
         elif self.gthread is not None and p.startswith(b"p"):
-            n = int(p[1:], 16)
+            try:
+                n = int(p[1:], 16)
+            except ValueError:
+                return self.reply(b"E01")
             if n <= 32:
                 return self.reply(self.registers(self.gthread, 0)[16 * n:16 * n + 16])
             r = self.ask(p)                 # fp and CSRs: not in a context, its size from QEMU
@@ -283,11 +397,14 @@ class Proxy:
         elif self.gthread is not None and p[:1] in (b"G", b"P"):
             return self.reply(b"E01")       # a switched-out task's registers are its stack's
         elif p.startswith(b"vCont;"):
-            tids = re.findall(rb":([0-9a-fA-F]+)", p)
-            if any(self.task_of(x.decode()) is not None for x in tids):
+            tids = re.findall(rb":([-0-9a-fA-Fp.]+)", p)
+            if any(self.task_of(x) is not None for x in tids):
                 return self.reply(b"E01")   # a switched-out task cannot be stepped
         elif p.startswith(b"m"):
-            addr, length = (int(x, 16) for x in p[1:].split(b","))
+            try:
+                addr, length = (int(x, 16) for x in p[1:].split(b","))
+            except ValueError:
+                addr, length = 0, 0
             # RAM only: a device's registers are read exactly as GDB asks (reads have effects).
             data = self.read(addr, length) if 0 < length <= 4 * READ_CHUNK and addr >= C.RAM_BASE \
                 and CACHE else None
@@ -295,10 +412,17 @@ class Proxy:
                 return self.reply(data.hex().encode())
         elif p[:1] in (b"M", b"X", b"G", b"P"):
             self.mem = {}
+        elif p == b"D":
+            # QEMU in multiprocess mode (an earlier debugger asked for it) refuses a detach that
+            # names no process: name the hart's, as GDB does when it uses that mode itself.
+            pid = self.harts(with_pid=True)[0][0]
+            if pid is not None:
+                p = b"D;%x" % pid
         if RESUME.match(p.decode(errors="replace")):
             self.forget()
+            self.running = True
             return self.to_qemu(frame(p))   # the stop reply comes when the guest stops
-        return self.reply(self.ask(p))
+        return self.reply(self.plain_ids(self.ask(p, stop_reply=p == b"?")))
 
     def threads_xml(self, off, length):
         rows = ['<thread id="%x" core="0" name="hart">the hart%s</thread>' % (
@@ -309,8 +433,7 @@ class Proxy:
                 tid, t["name"], self.describe(t)))
         xml = ('<?xml version="1.0"?>\n<threads>\n%s\n</threads>\n' % "\n".join(rows)).encode()
         chunk = xml[off:off + length]
-        return (b"m" if off + length < len(xml) else b"l") + chunk.replace(
-            b"}", b"}]").replace(b"#", b"}\x03").replace(b"$", b"}\x04").replace(b"*", b"}\x0a")
+        return (b"m" if off + length < len(xml) else b"l") + escape(chunk)
 
     # ---- the loop ----
     def run(self):
@@ -326,18 +449,30 @@ class Proxy:
                 for kind, body in self.gp.feed(data):
                     if kind == b"\x03":
                         self.to_qemu(b"\x03")
+                    elif kind == b"!":
+                        self.to_gdb(b"-")   # damaged: GDB sends it again
                     elif kind == b"$":
                         self.to_gdb(b"+")
                         self.from_gdb(body)
             if self.q in r:
-                self.pending += self.qemu_events(0)
+                self.pending += self.qemu_events(None)
 
     def from_qemu(self, kind, body):
-        if kind in (b"$", b"%"):
-            if kind == b"$":
-                self.to_qemu(b"+")
+        """What QEMU sends while no question is asked: the stop reply of a resume (and, while
+        the guest runs, console output), passed on; anything else (the stop reply QEMU sends by
+        itself when a debugger attaches to a running guest) is dropped: GDB did not ask."""
+        if kind == b"!":
+            return self.to_qemu(b"-")
+        if kind not in (b"$", b"%"):
+            return
+        if kind == b"$":
+            self.to_qemu(b"+")
+        if not self.running or not (STOP_REPLY.match(body) or body[:1] == b"O"):
+            return self.log("dropped a packet nobody asked for: %r" % body[:80])
+        if body[:1] != b"O":
+            self.running = False
             self.forget()                   # a stop reply: the guest ran
-            self.to_gdb(kind + frame(body)[1:])
+        self.to_gdb(kind + frame(self.plain_ids(body))[1:])
 
 
 def main():

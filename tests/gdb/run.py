@@ -1026,6 +1026,18 @@ def t_proxy_lifetime(k):
          s.out("klayout threads"))
 
 
+def t_connect():
+    """`klayout connect` to a QEMU already running, a few times under load, half of them after a
+    plain `target remote` (QEMU's multiprocess thread ids): tests/gdb/connect.py, whose 50 in a
+    row are `make stress-connect`."""
+    import connect  # noqa: E402  (beside this file)
+    n = 8
+    failures = connect.run(n, load=True, report=lambda text: None)
+    R.ok("threads connect: %d connects to a running QEMU, every core busy, half after a plain "
+         "connect: every one lists every task and unwinds one" % n, not failures,
+         "\n  ".join(f[:600] for f in failures))
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -1063,6 +1075,7 @@ def main():
             ("threads-cores", t_thread_cores),
             ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
             ("threads-proxy-lifetime", lambda: t_proxy_lifetime(k)),
+            ("threads-connect", t_connect),
             ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
                                       t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
