@@ -82,7 +82,7 @@ $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	sed -e "s|@TREE_GDB@|$(CURDIR)/gdb-scripts|" -e "s|@INSTALLED_GDB@|$(GDBDIR)|" gdb-scripts/kernel-gdb.py.in > $@-gdb.py
 
 # ---- host tools -------------------------------------------------------------------------------
-host: $(H)/inspector $(H)/libklayout.so $(H)/confgen gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
+host: $(H)/inspector $(H)/libklayout.so $(H)/confgen gdb-scripts/klayout/constants.py
 
 $(H)/confgen: $(CONFGEN_SRCS) | deps
 	@mkdir -p $(@D)
@@ -111,21 +111,13 @@ gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/la
 	$(CC) -E -P -x c -D__ASSEMBLER__ -Iinclude $< -o $@.i
 	sed '1,/<!-- end-c-headers -->/d' $@.i > $@.tmp && rm -f $@.i && mv $@.tmp $@
 
-# The record's field offsets, for the thread proxy (gdb-scripts/kthreads.py): computed by the
-# compiler from the header (offsetof), as Linux's asm-offsets, never retyped.
-$(H)/recoffsets: tools/recoffsets.c include/layout_record.h | deps
-	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) -o $@ tools/recoffsets.c
-gdb-scripts/klayout/offsets.py: $(H)/recoffsets
-	$(H)/recoffsets > $@.tmp && mv $@.tmp $@
-
 # ---- running it --------------------------------------------------------------------------------
 run: $(K)/kernel.elf
 	@echo "QEMU console; quit with Ctrl-C (the serial port is on stdio, the monitor is off)"
 	qemu-system-riscv64 -machine virt -bios none -m $(QEMU_MEM) -kernel $< -display none \
 		-monitor none -serial stdio
 
-debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py | deps
+debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py $(H)/libklayout.so | deps
 	$(PYTHON) gdb-scripts/debug.py $(K)/kernel.elf --mem $(QEMU_MEM)
 
 # The gate: boot, dump at the ready line, check. The dump is a sparse ELF core (the image, the
@@ -262,7 +254,7 @@ FORCE:
 -include $(wildcard $(H)/*.d $(H)/host/*/*.d) $(shell find $(K)/obj -name '*.d' 2>/dev/null)
 
 clean:
-	rm -rf build gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
+	rm -rf build gdb-scripts/klayout/constants.py
 
 -include inspector/tests.mk
 -include install.mk

@@ -6,6 +6,7 @@ then gives `thread N`, `bt full`, `frame`, `info locals` of any task: nothing is
 Thread ids (LWP on a core, thread id live): the hart keeps its own (1), task N is
 TASK_TID_BASE + N, as inspector/gdbcore.c (GDBCORE_TASK_PID_BASE) and kthreads.py number them."""
 import os
+import shlex
 
 import gdb
 
@@ -17,14 +18,8 @@ TASK_TID_BASE = C.GDBCORE_TASK_PID_BASE   # include/harness.h
 PROXY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kthreads.py")
 
 
-def thread_tid(th):
-    """The thread's id as the core or the stub gave it: LWP, else the thread id."""
-    pid, lwp, tid = th.ptid
-    return lwp or tid or pid
-
-
 def task_of_thread(rec, th):
-    tid = thread_tid(th)
+    tid = utils.thread_tid(th)
     if tid <= TASK_TID_BASE:
         return None
     for t in rec.tasks:
@@ -65,7 +60,7 @@ GDB is connected through the thread proxy (`klayout connect PORT`, `make debug`)
             t = task_of_thread(rec, th)
             if t is None:
                 on = "kernel" if rec.current == 0 else "task %d" % rec.current
-                rows.append((str(th.num), str(thread_tid(th)), "-", "hart", "runs " + on,
+                rows.append((str(th.num), str(utils.thread_tid(th)), "-", "hart", "runs " + on,
                              "-", "live"))
                 continue
             ntasks += 1
@@ -75,7 +70,7 @@ GDB is connected through the thread proxy (`klayout connect PORT`, `make debug`)
             why = why_stopped(rec, t)
             if why:
                 state += " (%s)" % why
-            rows.append((str(th.num), str(thread_tid(th)), str(t.id), t.name, state,
+            rows.append((str(th.num), str(utils.thread_tid(th)), str(t.id), t.name, state,
                          "0x%x-0x%x" % (t.lo, t.hi), "0x%x" % t.saved_sp))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
@@ -97,8 +92,9 @@ class KlayoutConnect(gdb.Command):
 
 Usage: klayout connect [HOST:]PORT
 
-Runs `target remote | kthreads.py HOST:PORT` (HOST 127.0.0.1 by default): GDB starts the
-thread proxy on a pipe, so nothing else listens, and the proxy ends with the connection.
+Runs `target remote | kthreads.py HOST:PORT KERNEL.elf` (HOST 127.0.0.1 by default, the
+loaded ELF): GDB starts the thread proxy on a pipe, so nothing else listens, and the proxy
+ends with the connection. Works on a kernel stopped at reset or already running.
 Then `info threads` lists the hart and every task of the layout record."""
 
     def __init__(self):
@@ -111,7 +107,12 @@ Then `info threads` lists the hart and every task of the layout record."""
         where = pos[0] if ":" in pos[0] else "127.0.0.1:" + pos[0]
         if not where.rsplit(":", 1)[1].isdigit():
             raise gdb.GdbError("klayout connect: not a port: '%s'" % pos[0])
-        gdb.execute("target remote | /usr/bin/python3 %s %s" % (PROXY, where), from_tty)
+        try:
+            elf = " " + shlex.quote(utils.kernel_objfile().filename)
+        except gdb.GdbError:
+            elf = ""                        # no ELF: a trap being saved cannot be told apart
+        gdb.execute("target remote | /usr/bin/python3 %s %s%s" % (shlex.quote(PROXY), where, elf),
+                    from_tty)
 
 
 KlayoutConnect()
