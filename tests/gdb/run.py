@@ -277,16 +277,15 @@ def t_reset(k):
 
 
 def task_frames_ok(f, depth):
-    """A task's frames at any instant: [task_at_depth] on top of k task_dive (all `depth` of them
-    under task_at_depth, at most `depth` otherwise), task_main at the bottom (GDB's own bt may
-    add `??` for the entry's zero return address)."""
+    """A task's frames at any instant: [sys_yield] and [task_at_depth] on top of k task_dive
+    (all `depth` of them under task_at_depth, at most `depth` otherwise), task_main at the
+    bottom (GDB's own bt adds `??` for the entry's zero return address). Never trap.S: a task's
+    thread starts where the task is, whatever the hart is doing for it."""
     f = [x for x in f if x != "??"]
     if not f or f[-1] != "task_main":
         return False
-    if f[0] == "trap_entry":
-        # The hart caught in trap.S before the kernel took its own stack: the task's sp and s0
-        # are still the hart's, the interrupted function's own frame may show twice or not.
-        return all(x in ("task_dive", "task_at_depth") for x in f[1:-1]) and len(f) - 2 <= depth + 1
+    if f[0] == "sys_yield":
+        f = f[1:]
     body = f[:-1]
     if body and body[0] == "task_at_depth":
         return body[1:] == ["task_dive"] * depth
@@ -304,29 +303,12 @@ def hart_stack(rows, sp):
                  if sp is not None and int(r["lo"], 16) < sp <= int(r["hi"], 16)), None)
 
 
-def running_bt_agrees(name, s):
-    """When the hart was caught in a task (its sp in the task's stack), klayout bt of that task
-    from the hart's registers names GDB's own frames; when it was in the kernel, there is nothing
-    to compare (the kernel keeps no frames between traps)."""
-    rows = stack_rows(s.out("klayout stacks"))
-    owner = hart_stack(rows, hart_sp(s))
-    live = [owner] if owner and owner.startswith("task ") else []
-    if not live:
-        R.note("%s: the hart was in the kernel: no task's bt to compare with GDB's" % name)
-        return
-    who = live[0].split("'")[1]
-    got, want = frames(s.out("klayout bt %s" % who)), [x for x in frames(s.out("bt")) if x != "??"]
-    R.ok("%s: bt of the running task from the hart's registers matches GDB's bt" % name,
-         got == want, "%s vs %s" % (got, want))
-
-
 def t_after_boot(k, dump):
     """The running kernel interrupted after the ready line, live; then that moment as a core."""
     port = free_port()
     rec_raw = os.path.join(OUT, "default", "record-live.bin")
     cmds = ["klayout record", "klayout show", "klayout stacks", "klayout check -v",
-            "klayout bt alpha", "klayout bt beta", "klayout bt gamma", "klayout bt 3",
-            "klayout bt kernel", "bt", "klayout bt nosuch", "klayout stacks extra-arg",
+            "klayout bt beta", "bt", "klayout bt nosuch", "klayout stacks extra-arg",
             "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         s = gdb(k, cmds, port=port, ready=q)
@@ -344,13 +326,23 @@ def t_after_boot(k, dump):
          owner is not None
          and int(rows[owner]["used now"]) == int(rows[owner]["hi"], 16) - sp,
          "%s, $sp %s" % (rows, sp))
-    running_bt_agrees("after boot (live)", s)
+    no_task_threads("after boot (plain target remote)", s)
     R.ok("after boot (live): bad arguments give one-line errors",
          "no task 'nosuch' in the record (tasks: 1 alpha, 2 beta, 3 gamma)"
          in s.out("klayout bt nosuch") and "klayout stacks takes no arguments" in s.out("klayout stacks extra-arg")
          and "Traceback" not in s.text, s.out("klayout bt nosuch"))
     agree_with_inspector("after boot (live vs dump)", s.out("klayout check -v"),
                          inspector_check(dump, k))
+
+
+def no_task_threads(name, s):
+    """Without task threads (plain target remote, QEMU's own dump) klayout bt says how to get
+    them, in one line."""
+    out = s.out("klayout bt beta")
+    R.ok("%s: klayout bt says a task has no thread and how to get one" % name,
+         out.strip() == "task 2 'beta' has no thread here: every task is a thread live through "
+         "`klayout connect PORT` (make debug) and on a core from `inspector gdbcore DUMP -o CORE`",
+         out)
 
 
 def common_after_boot(name, s, rec_raw):
@@ -383,16 +375,6 @@ def common_after_boot(name, s, rec_raw):
     R.ok("%s: every sentinel ok, every task's use measured from its saved sp or the hart's" % name,
          all(r["sentinel"] == "ok" for r in rows.values()) and all(use_ok(r) for r in tasks)
          and sum(r["used now"] == "-" for r in tasks) <= 1, str(rows))
-    for task, depth in (("alpha", 20), ("beta", 5), ("gamma", 60)):
-        f = frames(s.out("klayout bt %s" % task))
-        R.ok("%s: bt %s: task_dive up to x%d under task_main, task_at_depth at the bottom"
-             % (name, task, depth), task_frames_ok(f, depth), "%s" % f)
-    R.ok("%s: bt 3 is bt gamma" % name,
-         s.out("klayout bt 3") == s.out("klayout bt gamma"), s.out("klayout bt 3")[:300])
-    bt = s.out("klayout bt gamma")
-    R.ok("%s: bt shows file:line like GDB" % name,
-         re.search(r"^#\d+  0x[0-9a-f]{16} in task_dive \(a, level\) at kernel/ucode\.c:\d+$", bt,
-                   re.M) is not None, bt[:400])
     viol, status, summary = check_lines(s.out("klayout check -v"))
     expect = expected_violations(rec_raw)
     got = {v.split(":", 1)[0] for v in viol}
@@ -407,15 +389,16 @@ def common_after_boot(name, s, rec_raw):
 
 
 def t_deepest(k):
-    """Stopped in task_at_depth (user mode) with gamma at its configured depth: gamma runs."""
+    """Stopped in task_at_depth (user mode) with gamma at its configured depth: gamma runs.
+    Through the thread proxy: every task is a thread, and gamma's is the hart."""
     port = free_port()
     cond = "break task_at_depth if a->id == 3"
     rec_raw = os.path.join(OUT, "default", "record-deepest.bin")
-    cmds = ["klayout stacks", "klayout bt gamma", "bt", "source tests/gdb/frames.py",
-            "test-frames", "klayout bt alpha", "klayout bt kernel", "klayout check",
-            "klayout show", "p/x $sp", record_bytes_cmd(rec_raw)]
+    cmds = ["klayout stacks", "klayout bt gamma", "bt", "klayout bt alpha", "thread 2", "bt",
+            "thread 1", "klayout bt 3 2", "klayout bt kernel", "klayout check", "klayout show",
+            "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
-        s = gdb(k, cmds, port=port, pre=[cond, "continue"])
+        s = gdb(k, cmds, port=port, pre=[cond, "continue"], proxy=True)
     if not R.ok("deepest call: GDB stopped in task_at_depth with gamma at depth",
                 "task_at_depth" in s.out("bt") and s.rc != -1, s.text[-800:]):
         return
@@ -430,16 +413,21 @@ def t_deepest(k):
          krow and int(krow["used now"]) == int(krow["hi"], 16) - int(krow["saved sp"], 16),
          str(rows))
     f = frames(s.out("klayout bt gamma"))
-    R.ok("deepest call: bt gamma shows task_dive 60 times under task_at_depth",
-         f == ["task_at_depth"] + ["task_dive"] * 60 + ["task_main"], str(f))
-    gf = re.findall(r"^FRAME (\S+)$", s.out("test-frames"), re.M)
-    R.ok("deepest call: bt gamma (live registers) names GDB's frames (tail calls aside)",
-         f == [x for x in gf if x != "??"], "%s vs %s" % (f, gf))
+    R.ok("deepest call: klayout bt gamma shows task_dive 60 times under task_at_depth",
+         f == ["task_at_depth"] + ["task_dive"] * 60 + ["task_main", "??"], str(f))
+    R.ok("deepest call: klayout bt gamma (running: the hart's thread) is GDB's bt, selected thread "
+         "kept", s.out("klayout bt gamma").split("\n", 1)[1] == s.out("bt", 0)
+         and s.out("klayout bt gamma").startswith("task 3 'gamma', running, thread 4\n"),
+         s.out("klayout bt gamma")[:200])
     f = frames(s.out("klayout bt alpha"))
-    R.ok("deepest call: bt alpha (saved frame) is a task's stack at some depth up to 20",
-         task_frames_ok(f, 20), str(f))
-    R.ok("deepest call: bt kernel (switched out) says the kernel keeps no frames between traps",
-         "no frames" in s.out("klayout bt kernel"), s.out("klayout bt kernel"))
+    R.ok("deepest call: klayout bt alpha (saved frame) is its thread's bt, a task's stack at some "
+         "depth up to 20", task_frames_ok(f, 20) and s.out("klayout bt alpha").split("\n", 1)[1]
+         == s.out("bt", 1), "%s vs %s" % (f, frames(s.out("bt", 1))))
+    R.ok("deepest call: klayout bt takes bt's options (a count)",
+         frames(s.out("klayout bt 3 2")) == ["task_at_depth", "task_dive"], s.out("klayout bt 3 2"))
+    R.ok("deepest call: klayout bt kernel: not a task",
+         "no task 'kernel' in the record (tasks: 1 alpha, 2 beta, 3 gamma)"
+         in s.out("klayout bt kernel"), s.out("klayout bt kernel"))
     out = s.out("klayout check")
     got = {l.split(":", 1)[0] for l in out.splitlines() if VIOLATION_RE.match(l)}
     expect = expected_violations(rec_raw)
@@ -449,8 +437,7 @@ def t_deepest(k):
 
 def t_core(k, dump):
     cmds = ["klayout record", "klayout show", "klayout stacks", "klayout check -v",
-            "klayout bt alpha", "klayout bt beta", "klayout bt gamma", "klayout bt 3",
-            "klayout bt kernel", "bt", "klayout check --min-headroom 80",
+            "klayout bt beta", "bt", "klayout check --min-headroom 80",
             "klayout check --min-headroom 200", record_bytes_cmd(os.path.join(OUT, "rec.bin")),
             "python from klayout import utils; utils.read_memory(0x1f000000, 8, 'nothing')"]
     s = gdb(k, cmds, core=dump)
@@ -459,7 +446,7 @@ def t_core(k, dump):
          out.strip() == "cannot read nothing: 8 bytes at 0x1f000000"
          or "gdb.GdbError: cannot read nothing: 8 bytes at 0x1f000000" in out, out)
     common_after_boot("core", s, os.path.join(OUT, "rec.bin"))
-    running_bt_agrees("core", s)
+    no_task_threads("core (QEMU's own)", s)
     out = s.out("klayout check --min-headroom 80")
     R.ok("core: --min-headroom 80 flags gamma (75%) and nobody above 80%",
          "stack.headroom: task 3 'gamma': at 0x" in out and "task 1 'alpha'" not in out, out)
@@ -692,7 +679,12 @@ XREGS = ("ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s
 def record_tasks(dump):
     """[(id, name, state, depth)] from `inspector record` on the dump."""
     p = subprocess.run([INSPECTOR, "record", dump], stdout=subprocess.PIPE, text=True, timeout=120)
-    f = dict(l.split(": ", 1) for l in p.stdout.splitlines() if ": " in l)
+    return listing_tasks(p.stdout)
+
+
+def listing_tasks(text):
+    """[(id, name, state, depth)] from the record's listing (`inspector record`, `klayout record`)."""
+    f = dict(l.split(": ", 1) for l in text.splitlines() if ": " in l)
     n = int(f.get("task_count", "0"))
     return [(int(f["task[%d].id" % i]), f["task[%d].name" % i],
              f["task[%d].state" % i].split("(")[1].rstrip(")"), int(f["task[%d].depth" % i]))
@@ -726,7 +718,7 @@ def core_prstatus(path):
 def thread_cmds(ntasks):
     cmds = ["klayout threads", "info threads"]
     for n in range(ntasks):
-        cmds += ["thread %d" % (n + 2), "bt full"]
+        cmds += ["thread %d" % (n + 2), "bt full", "klayout bt %d full" % (n + 1)]
     return cmds + ["thread 1", "info registers"]
 
 
@@ -783,6 +775,21 @@ def check_task_threads(name, s, tasks, k, faulted_ok=False):
             bad.append("task %d %s depth %d: frames %s levels %s" % (t[0], t[1], t[3], f[:4], levels))
     R.ok("%s: every task's thread: bt full names %s with each level and reaches %s"
          % (name, recurse, entry), (len(tasks) > 0 or faulted_ok) and not bad, "; ".join(bad[:4]))
+    # klayout bt N full: which thread is task N's, then that thread's bt full (the one above).
+    bt_of = {}
+    for n in range(len(tasks)):
+        m = SWITCH_RE.search(s.out("thread %d" % (n + 2)))
+        if m:
+            bt_of[int(m.group(2)) - GDBCORE_TID] = (n + 2, s.out("bt full", n))
+    def same(t):
+        out = s.out("klayout bt %d full" % t[0])      # after the record's warning, if any
+        head, _, body = re.sub(r"^(warning: .*\n)*", "", out).partition("\n")
+        return re.match(r"^task %d '%s', \w+, thread %d$" % (t[0], re.escape(t[1]), bt_of[t[0]][0]),
+                        head) and body == bt_of[t[0]][1]
+    differ = [t[0] for t in tasks if t[0] in bt_of and not same(t)]
+    R.ok("%s: klayout bt N full is task N's thread's bt full" % name,
+         len(bt_of) == len(tasks) and not differ, "tasks %s: %s" % (differ, s.out(
+             "klayout bt %d full" % differ[0])[:300] if differ else ""))
     rows = [l for l in s.out("klayout threads").splitlines() if re.match(r"^\d+\s", l)]
     R.ok("%s: klayout threads maps the hart and every task" % name,
          len(rows) == len(tasks) + 1 and "hart" in rows[0], s.out("klayout threads")[:400])
@@ -925,6 +932,194 @@ def t_thread_live(config, label):
         ["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port], stdout=subprocess.PIPE).stdout.strip(),
         "a kthreads.py is still running")
     os.unlink(dump)
+
+
+# ---- inside a trap: whose registers are whose (issue 18, item 4) --------------------------------
+# Where the hart is stopped in and after trap.S's save of a task's registers (TRAP_ENTRY up to
+# TRAP_SAVED, include/trapframe.h): the first instruction, after the swap with mscratch, the last
+# x register stored, the last instruction before the frame is whole, the frame whole (still in
+# trap.S: the hart's thread is trap_entry alone), and the kernel's C handler.
+TRAP_STOPS = (("trap_entry", True), ("*trap_entry+4", True), ("*trap_regs_saved", True),
+              ("*trap_saved-4", True), ("*trap_saved", True), ("trap_user", False))
+THREAD_LINE = re.compile(r"^THREAD (\d+) (\d+) (0x[0-9a-f]+) (\S+)$", re.M)
+
+
+def test_threads(text):
+    """`test-threads` (tests/gdb/frames.py): ({thread number: (tid, pc, [function names])},
+    the hart's mepc or None)."""
+    threads = {int(m.group(1)): (int(m.group(2)), int(m.group(3), 16), m.group(4).split(","))
+               for m in THREAD_LINE.finditer(text)}
+    m = re.search(r"^MEPC (0x[0-9a-f]+)$", text, re.M)
+    return threads, int(m.group(1), 16) if m else None
+
+
+def running_tid(s):
+    """The thread id of the task `klayout threads` says is running, or None."""
+    m = re.search(r"^\d+\s+(\d+)\s+\d+\s+\S+\s+running\b", s.out("klayout threads"), re.M)
+    return int(m.group(1)) if m else None
+
+
+def trap_cmds(ntasks):
+    return ["klayout record"] + thread_cmds(ntasks) + ["source tests/gdb/frames.py", "test-threads"]
+
+
+def check_trap_threads(name, s, tasks, k, in_trap_s, mepc=None):
+    """At a stop in or after trap.S: every task's thread unwinds level by level to its entry
+    (check_task_threads), none shows trap.S; the hart's shows the kernel's frames only, ending at
+    trap_entry (trap_entry alone while in trap.S); the running task's starts at the pc the trap
+    interrupted, mepc (the hart's, live; `mepc` given for a core, which has no CSRs)."""
+    check_task_threads(name, s, tasks, k)
+    threads, live_mepc = test_threads(s.out("test-threads"))
+    mepc = live_mepc if mepc is None else mepc
+    hart = threads.get(1, (0, 0, []))[2]
+    R.ok("%s: the hart's thread shows %s" % (
+        name, "trap_entry alone" if in_trap_s else "kernel frames down to trap_entry"),
+        (hart == ["trap_entry"]) if in_trap_s else (
+            len(hart) > 1 and hart[-1] == "trap_entry" and not any(
+                f.startswith("task_") for f in hart)), "hart frames %s" % hart)
+    run = running_tid(s)
+    task = next((t for t in threads.values() if t[0] == run), None)
+    R.ok("%s: the running task's thread starts at the pc its trap interrupted (mepc 0x%x)"
+         % (name, mepc or 0), task is not None and mepc is not None and task[1] == mepc,
+         "running task %s, its thread %s" % (run, task and (hex(task[1]), task[2][:4])))
+    bad = [(t[0], t[2][:3]) for num, t in threads.items() if num > 1 and "trap_entry" in t[2]]
+    R.ok("%s: no task's thread shows trap.S" % name, threads and not bad, str(bad))
+    return threads, mepc
+
+
+def gdb_paused(args, marker, action, timeout=GDB_TIMEOUT):
+    """A batch GDB whose commands include `echo MARKER` then a shell wait for a flag file: when
+    the marker is out, action() runs (the guest held where GDB stopped it), then the flag lets
+    GDB go on."""
+    with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL) as p:
+        out = b""
+        try:
+            deadline = time.monotonic() + timeout
+            while marker.encode() + b"\n" not in out:
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise subprocess.TimeoutExpired(args, timeout)
+                r, _, _ = select.select([p.stdout], [], [], 1.0)
+                if r:
+                    out += os.read(p.stdout.fileno(), 65536)
+            action()
+            rest, _ = p.communicate(timeout=timeout)
+            return Session(p.returncode, (out + rest).decode(errors="replace"))
+        except (subprocess.TimeoutExpired, kqemu.QemuError) as e:
+            p.kill()
+            rest, _ = p.communicate()
+            return Session(-1, (out + (rest or b"")).decode(errors="replace") + "\n(GDB killed: %s)" % e)
+        except BaseException:
+            p.kill()
+            raise
+
+
+def t_trap(k):
+    """Stopped inside and after trap.S's save of a task's registers, live through the proxy:
+    every thread true (check_trap_threads). Then, stopped at trap_entry, that instant dumped by
+    kqemu (with the CSR note) and by QEMU's own monitor (without): `inspector gdbcore` gives the
+    running task the live thread's frames from the first, and says it has no pc from the second."""
+    d = os.path.join(OUT, "trap")
+    os.makedirs(d, exist_ok=True)
+    port = free_port()
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        q.qmp("cont")                       # past the ready line, then attach to it running
+        q.wait_ready(30)
+        ntasks = int(q.ready_fields()["tasks"])
+        for where, in_trap_s in TRAP_STOPS:
+            s = gdb(k, trap_cmds(ntasks), port=port, proxy=True,
+                    pre=["break %s" % where, "continue", "delete"])
+            tasks = listing_tasks(s.out("klayout record"))
+            if R.ok("trap (live) at %s: stopped there" % where, s.rc == 0 and
+                    "test-threads" in s.text and "THREAD 1 " in s.text, s.text[-600:]):
+                check_trap_threads("trap (live) at %s" % where, s, tasks, k, in_trap_s)
+        # The trap_entry instant as two cores: kqemu's (CSRs in a note) and QEMU's own (none).
+        dumps = {"kqemu": os.path.join(d, "kqemu.elf"), "monitor": os.path.join(d, "monitor.elf")}
+        flag = os.path.join(d, "dumped")
+        for f in list(dumps.values()) + [flag]:
+            if os.path.exists(f):
+                os.unlink(f)
+        args = [GDB, "-batch", "-nx", "-ex", "set pagination off", "-ex", "set width 0",
+                "-ex", "source " + LOADER, k, "-ex", "klayout connect %d" % port,
+                "-ex", "break trap_entry", "-ex", "continue", "-ex", "delete"]
+        for c in trap_cmds(ntasks) + ["monitor dump-guest-memory " + dumps["monitor"]]:
+            args += ["-ex", "echo %s %s\\n" % (MARK, c), "-ex", c]
+        args += ["-ex", "echo %s end\\n" % MARK, "-ex", "echo DUMP-NOW\\n",
+                 "-ex", "shell while [ ! -e %s ]; do sleep 0.05; done" % flag, "-ex", "detach"]
+
+        def dump():
+            q.dump(elf=dumps["kqemu"])
+            open(flag, "w").close()
+        live = gdb_paused(args, "DUMP-NOW", dump)
+    if not R.ok("trap: stopped at trap_entry and dumped there", live.rc == 0 and all(
+            os.path.exists(f) for f in dumps.values()), live.text[-600:]):
+        return
+    tasks = listing_tasks(live.out("klayout record"))
+    threads, mepc = check_trap_threads("trap (live, dumped) at trap_entry", live, tasks, k, True)
+    run = running_tid(live)
+    want = next((t[2] for t in threads.values() if t[0] == run), None)
+    core, r = gdbcore("trap (kqemu core)", dumps["kqemu"], k)
+    s = gdb(k, trap_cmds(ntasks), core=core)
+    got = test_threads(s.out("test-threads"))[0]
+    R.ok("trap (kqemu core): the running task's thread has the live thread's frames",
+         want and any(t[0] == run and t[2] == want for t in got.values()),
+         "live %s, core %s" % (want and want[:4], [t[2][:4] for t in got.values() if t[0] == run]))
+    check_trap_threads("trap (kqemu core)", s, tasks, k, True, mepc=mepc)
+    p = subprocess.run([INSPECTOR, "gdbcore", dumps["monitor"], "--elf", k, "-o", core],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    R.ok("trap (QEMU's own core, no CSRs): gdbcore says the running task's thread has no pc",
+         p.returncode == 0 and run is not None and re.search(
+             r"warning: task %d '\w+': the dump caught its trap before kernel/trap.S saved its pc"
+             % (run - GDBCORE_TID), p.stderr), p.stderr)
+    for f in list(dumps.values()) + [core, flag]:
+        if os.path.exists(f):
+            os.unlink(f)
+
+
+def t_selected_thread(k):
+    """`klayout stacks` and `klayout check` read the hart whichever thread is selected (issue 18,
+    item 5): live through the proxy, stopped with gamma on the hart, the same output after
+    `thread 1`, a parked task's thread and gamma's, equal to `inspector stacks` on a dump of that
+    moment, and the selected thread and frame left as they were; on that dump made a threads
+    core, the same table after any `thread N`."""
+    d = os.path.join(OUT, "selected")
+    os.makedirs(d, exist_ok=True)
+    dump = os.path.join(d, "dump.elf")
+    if os.path.exists(dump):
+        os.unlink(dump)
+    cmds = []
+    for n in (1, 2, 4):
+        cmds += ["thread %d" % n, "klayout stacks", "klayout check -v"]
+    cmds += ["frame 3", "klayout stacks", "frame", "monitor dump-guest-memory " + dump]
+    port = free_port()
+    with kqemu.Qemu(k, MEM, gdb=port):
+        s = gdb(k, cmds, port=port, proxy=True,
+                pre=["break task_at_depth if a->id == 3", "continue", "delete"])
+    if not R.ok("selected thread: stopped with gamma on the hart, dumped there",
+                os.path.exists(dump) and s.out("klayout stacks"), s.text[-600:]):
+        return
+    stacks = [s.out("klayout stacks", i) for i in range(4)]
+    checks = [s.out("klayout check -v", i) for i in range(3)]
+    want = subprocess.run([INSPECTOR, "stacks", dump], stdout=subprocess.PIPE, text=True,
+                          timeout=120).stdout.strip()
+    R.ok("selected thread (live): klayout stacks is the same after thread 1, thread 2 (alpha), "
+         "thread 4 (gamma) and frame 3, and is inspector stacks on a dump of that moment",
+         all(t.strip() == want for t in stacks), "\n".join(["inspector:", want] + [
+             "klayout %d:\n%s" % (i, t) for i, t in enumerate(stacks) if t.strip() != want]))
+    R.ok("selected thread (live): klayout check -v is the same whichever thread is selected",
+         checks[0] and checks[0] == checks[1] == checks[2], "\n---\n".join(checks))
+    R.ok("selected thread (live): the selected thread and frame are kept",
+         s.out("frame").startswith("#3  ") and "task_dive" in s.out("frame"), s.out("frame"))
+    core, _ = gdbcore("selected thread (core)", dump, k)
+    c = gdb(k, ["thread 3", "klayout stacks", "thread 1", "klayout stacks"], core=core)
+    want = subprocess.run([INSPECTOR, "stacks", core], stdout=subprocess.PIPE, text=True,
+                          timeout=120).stdout.strip()
+    R.ok("selected thread (threads core): klayout stacks after thread 3 and thread 1 is "
+         "inspector stacks on the same core", want and all(
+             c.out("klayout stacks", i).strip() == want for i in range(2)),
+         "inspector:\n%s\nklayout:\n%s" % (want, c.out("klayout stacks")))
+    for f in (dump, core):
+        os.unlink(f)
 
 
 def t_gdbcore_errors(k, dump):
@@ -1076,6 +1271,8 @@ def main():
             ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
             ("threads-proxy-lifetime", lambda: t_proxy_lifetime(k)),
             ("threads-connect", t_connect),
+            ("threads-trap", lambda: t_trap(k)),
+            ("threads-selected", lambda: t_selected_thread(k)),
             ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
                                       t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
