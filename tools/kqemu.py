@@ -109,7 +109,7 @@ class Qemu:
             if r:
                 chunk = os.read(self.proc.stdout.fileno(), 65536)
                 if not chunk:
-                    raise NotReady("QEMU exited (status %s)" % self.proc.wait())
+                    raise self.exited()
                 self.console += chunk
         # The line is complete once its newline is in: what follows it is nothing.
         while not self.console.rstrip(b"\r").endswith(b"\n"):
@@ -118,6 +118,13 @@ class Qemu:
                 break
             self.console += os.read(self.proc.stdout.fileno(), 65536)
         return self.console.decode("utf-8", "replace")
+
+    def exited(self):
+        """The error for a QEMU that exited before it could be used (a bad -m, a missing
+        kernel): its status and its own message, the same words whoever started it."""
+        status = self.proc.wait()
+        return QemuError("QEMU exited (status %d) before it could be used:\n%s"
+                         % (status, self.drain_output()))
 
     def drain_output(self):
         """What an exited QEMU left on its stdout and stderr (its own error message)."""
@@ -140,7 +147,10 @@ class Qemu:
         msg = {"execute": command}
         if arguments:
             msg["arguments"] = arguments
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        try:
+            self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        except OSError:
+            self._qmp_gone()
         while True:
             reply = self._qmp_read()
             if "return" in reply:
@@ -153,18 +163,24 @@ class Qemu:
         self._qmp_read()                      # the greeting
         self.qmp("qmp_capabilities")
 
+    def _qmp_gone(self):
+        """QMP closed (a reset when QEMU exits with our command unread) or went silent: QEMU's
+        own message when it exited, else a QemuError saying QMP stopped answering."""
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            raise QemuError("QMP connection closed or silent") from None
+        raise self.exited()
+
     def _qmp_read(self):
         while b"\n" not in self.buf:
             r, _, _ = select.select([self.sock], [], [], 60)
-            chunk = self.sock.recv(65536) if r else b""
+            try:
+                chunk = self.sock.recv(65536) if r else b""
+            except OSError:                   # ECONNRESET: QEMU exited, our command unread
+                chunk = b""
             if not chunk:
-                try:
-                    self.proc.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    raise QemuError("QMP connection closed or silent") from None
-                # QEMU exited (a bad -m, a missing kernel): its own message says why.
-                raise QemuError("QEMU exited (status %d) before it could be used:\n%s"
-                                % (self.proc.returncode, self.drain_output()))
+                self._qmp_gone()
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         reply = json.loads(line)

@@ -19,6 +19,7 @@ import argparse
 import ast
 import json
 import os
+import pty
 import re
 import select
 import signal
@@ -255,6 +256,11 @@ def t_no_target(k):
     h = s.out("help klayout")
     R.ok("help klayout lists every command",
          all("klayout %s --" % c in h for c in ("bt", "check", "record", "show", "stacks")), h)
+    users = [os.path.relpath(os.path.join(d, f), ROOT)
+             for d, _, fs in os.walk(os.path.join(ROOT, "gdb-scripts")) for f in fs
+             if f.endswith((".py", ".gdb", ".in")) and "elftools" in open(os.path.join(d, f)).read()]
+    R.ok("the GDB scripts need no pyelftools (GDB's own unwinder does their backtraces)", not users,
+         "importing it: %s" % users)
 
 
 def t_reset(k):
@@ -637,6 +643,143 @@ def t_debug(k):
     R.ok("debug.py: QEMU at reset, GDB attached, klayout loaded",
          "gdbstub on 127.0.0.1:" in p.stdout and re.search(r"task 3 'gamma' .* ok$", p.stdout, re.M),
          p.stdout[-600:])
+
+
+class Terminal:
+    """A shell command run as a terminal emulator or a tmux pane runs it: `sh -c COMMAND` as the
+    session leader of a new pseudo-terminal, its foreground process group, so a Ctrl-C typed
+    there is SIGINT to that whole group (the shell, make, debug.py: everything but what put
+    itself in the foreground). Everything on the terminal is kept in .out."""
+
+    def __init__(self, command):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:                   # the child: the pty is its controlling terminal
+            try:
+                os.chdir(ROOT)
+                os.environ["TERM"] = "dumb"  # GDB without colours or bracketed paste
+                os.execvp("sh", ["sh", "-c", command])
+            finally:
+                os._exit(127)
+        self.out, self.status = b"", None
+
+    def expect(self, pattern, timeout=60.0):
+        """Reads until pattern (a regex on bytes) shows after what was seen so far; False on a
+        timeout or the end of the terminal."""
+        start, deadline = len(self.out), time.monotonic() + timeout
+        while not re.search(pattern, self.out[start:]):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.fd], [], [], min(left, 0.5))
+            if r:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:             # EIO: every process of the session is gone
+                    chunk = b""
+                if not chunk:
+                    return bool(re.search(pattern, self.out[start:]))
+                self.out += chunk
+        return True
+
+    def type(self, data):
+        os.write(self.fd, data)
+
+    def close(self, timeout=30.0):
+        """The shell's exit status; the session is killed if it outlives the timeout."""
+        deadline = time.monotonic() + timeout
+        while self.status is None and time.monotonic() < deadline:
+            self.expect(rb"$^", 0.2)        # keep draining the terminal
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        os.close(self.fd)
+        return self.status
+
+
+def t_debug_terminal(k):
+    """`make debug` at a terminal (issue 18, item 7), as `tmux new-session 'make debug; ...'`
+    runs it: a Ctrl-C while the kernel runs and another at GDB's prompt reach GDB alone (the
+    shell and make go on), GDB lists the threads there, and after `quit` the shell's next
+    command runs and sees make's status 0."""
+    build = os.path.relpath(os.path.dirname(k), ROOT)
+    t = Terminal("make -s debug BUILD=%s CONFIG=examples/default.conf; echo \"after make "
+                 "debug: $?\"" % build)
+    try:
+        steps = [(rb"\(gdb\) $", b"continue\n"), (rb"Continuing\.", None),
+                 (None, b"\x03"), (rb"(?s)SIGINT.*\(gdb\) $", b"\x03"),
+                 (rb"(?s)Quit.*\(gdb\) $", b"info threads\n"),
+                 (rb"(?s)Thread 1003 \"gamma\".*\(gdb\) $", b"quit\n"),
+                 (rb"Quit anyway\? \(y or n\) $", b"y\n")]
+        done = []
+        for pattern, keys in steps:
+            if pattern is not None and not t.expect(pattern):
+                break
+            if pattern is None:
+                time.sleep(2.0)             # the kernel runs a while, past its ready line
+            if keys:
+                t.type(keys)
+            done.append(keys)
+        finished = t.expect(rb"after make debug: \d+")
+    finally:
+        status = t.close()
+    text = t.out.decode(errors="replace")
+    R.ok("make debug at a terminal: Ctrl-C while the kernel runs and at the prompt reach GDB, "
+         "which interrupts the kernel and lists every task", len(done) == len(steps), text[-1200:])
+    R.ok("make debug at a terminal: after quit the shell runs on and make's status is GDB's, 0",
+         finished and "after make debug: 0" in text and "make: ***" not in text and status == 0, "shell status %s:\n%s" % (status, text[-800:]))
+
+
+FAKE_QEMU = """#!/usr/bin/python3
+# A QEMU that greets on its QMP socket, then exits as a bad -m makes the real one exit, with
+# the client's command unread: the client's next read is a connection reset (tests/gdb/run.py).
+import os, re, select, sys
+fd = int(re.search(r"fd=(\\d+)", " ".join(sys.argv)).group(1))
+os.write(fd, b'{"QMP": {"version": {}, "capabilities": []}}\\n')
+select.select([fd], [], [], 10)
+sys.stderr.write("qemu-system-riscv64: cannot set up guest memory 'riscv_virt_board.ram': "
+                 "Cannot allocate memory\\n")
+sys.exit(1)
+"""
+
+
+def t_debug_qemu_fails(k):
+    """`make debug` with a QEMU that cannot start says what `make check` says: QEMU's own
+    message, exit 2, never a traceback; also when QEMU exits with QMP's command unread (a
+    stand-in QEMU on PATH does that every time, the real one now and then)."""
+    build = os.path.relpath(os.path.dirname(k), ROOT)
+    run = lambda target, env=None: subprocess.run(  # noqa: E731
+        ["make", "-s", target, "BUILD=" + build, "CONFIG=examples/default.conf",
+         "QEMU_MEM=100T"], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, timeout=120, env=env)
+    msg = re.compile(r"^(\w+): (QEMU exited \(status 1\) before it could be used:\n"
+                     r"qemu-system-riscv64: cannot set up guest memory .*)$", re.M)
+    check = run("check")
+    m = msg.search(check.stderr)
+    R.ok("make check QEMU_MEM=100T: exit 2 with QEMU's own message", check.returncode == 2 and m,
+         check.stderr[-600:])
+    for i in range(5):
+        debug = run("debug")
+        d = msg.search(debug.stderr)
+        if not (debug.returncode == 2 and d and "Traceback" not in debug.stderr):
+            break
+    R.ok("make debug QEMU_MEM=100T (5 times): exit 2 with the message make check prints, no "
+         "traceback", debug.returncode == 2 and d and m and d.group(2) == m.group(2)
+         and "Traceback" not in debug.stderr, debug.stderr[-800:])
+    fake = os.path.join(OUT, "fake-qemu")
+    os.makedirs(fake, exist_ok=True)
+    path = os.path.join(fake, "qemu-system-riscv64")
+    with open(path, "w") as f:
+        f.write(FAKE_QEMU)
+    os.chmod(path, 0o755)
+    env = dict(os.environ, PATH=fake + os.pathsep + os.environ.get("PATH", ""))
+    debug = run("debug", env)
+    d = msg.search(debug.stderr)
+    R.ok("make debug, QEMU gone with QMP's command unread (connection reset): the same message, "
+         "exit 2, no traceback", debug.returncode == 2 and d and m and d.group(2) == m.group(2)
+         and "Traceback" not in debug.stderr, debug.stderr[-800:])
 
 
 def t_timing_64(k):
@@ -1266,6 +1409,8 @@ def main():
             ("no-elf", lambda: t_no_elf(dump)),
             ("corrupted", lambda: t_corrupted(k, dump)),
             ("debug", lambda: t_debug(k)),
+            ("debug-terminal", lambda: t_debug_terminal(k)),
+            ("debug-qemu-fails", lambda: t_debug_qemu_fails(k)),
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
             ("threads-cores", t_thread_cores),
             ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
