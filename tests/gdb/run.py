@@ -20,6 +20,7 @@ import ast
 import json
 import os
 import pty
+import random
 import re
 import select
 import signal
@@ -702,8 +703,9 @@ class Terminal:
 def t_debug_terminal(k):
     """`make debug` at a terminal (issue 18, item 7), as `tmux new-session 'make debug; ...'`
     runs it: a Ctrl-C while the kernel runs and another at GDB's prompt reach GDB alone (the
-    shell and make go on), GDB lists the threads there, and after `quit` the shell's next
-    command runs and sees make's status 0."""
+    shell and make go on), GDB lists the threads there; then ROUNDS more Ctrl-Cs at random
+    instants, each time every task's thread a true backtrace (issue 18's "done when"); after
+    `quit` the shell's next command runs and sees make's status 0."""
     build = os.path.relpath(os.path.dirname(k), ROOT)
     t = Terminal("make -s debug BUILD=%s CONFIG=examples/default.conf; echo \"after make "
                  "debug: $?\"" % build)
@@ -711,8 +713,8 @@ def t_debug_terminal(k):
         steps = [(rb"\(gdb\) $", b"continue\n"), (rb"Continuing\.", None),
                  (None, b"\x03"), (rb"(?s)SIGINT.*\(gdb\) $", b"\x03"),
                  (rb"(?s)Quit.*\(gdb\) $", b"info threads\n"),
-                 (rb"(?s)Thread 1003 \"gamma\".*\(gdb\) $", b"quit\n"),
-                 (rb"Quit anyway\? \(y or n\) $", b"y\n")]
+                 (rb"(?s)Thread 1003 \"gamma\".*\(gdb\) $", b"source tests/gdb/frames.py\n"),
+                 (rb"\(gdb\) $", None)]
         done = []
         for pattern, keys in steps:
             if pattern is not None and not t.expect(pattern):
@@ -722,16 +724,39 @@ def t_debug_terminal(k):
             if keys:
                 t.type(keys)
             done.append(keys)
+        rng, rounds = random.Random(), []
+        for _ in range(DEBUG_ROUNDS if len(done) == len(steps) else 0):
+            t.type(b"continue\n")
+            if not t.expect(rb"Continuing\."):
+                break
+            time.sleep(rng.uniform(0.3, 1.2))  # after GDB has resumed the target
+            t.type(b"\x03")
+            at = len(t.out)
+            if not (t.expect(rb"(?s)SIGINT.*\(gdb\) $") and (t.type(b"test-threads\n") or True)
+                    and t.expect(rb"(?s)THREAD 1 .*\(gdb\) $")):
+                break
+            rounds.append(test_threads(t.out[at:].decode(errors="replace").replace("\r", ""))[0])
+        t.type(b"quit\n")
+        if t.expect(rb"Quit anyway\? \(y or n\) $"):
+            t.type(b"y\n")
         finished = t.expect(rb"after make debug: \d+")
     finally:
         status = t.close()
     text = t.out.decode(errors="replace")
     R.ok("make debug at a terminal: Ctrl-C while the kernel runs and at the prompt reach GDB, "
          "which interrupts the kernel and lists every task", len(done) == len(steps), text[-1200:])
+    depth = {GDBCORE_TID + 1: 20, GDBCORE_TID + 2: 5, GDBCORE_TID + 3: 60}  # examples/default.conf
+    bad = ["%d: %s" % (tid, f[:5]) for r in rounds for tid, _, f in r.values()
+           if tid in depth and not task_frames_ok(f, depth[tid])]
+    R.ok("make debug at a terminal: %d Ctrl-Cs at random instants, every task's thread a true "
+         "backtrace each time" % DEBUG_ROUNDS, len(rounds) == DEBUG_ROUNDS and all(
+             sorted(tid for tid, _, _ in r.values()) == [1] + sorted(depth) for r in rounds)
+         and not bad, "%d rounds; %s" % (len(rounds), "; ".join(bad[:4]) or text[-600:]))
     R.ok("make debug at a terminal: after quit the shell runs on and make's status is GDB's, 0",
          finished and "after make debug: 0" in text and "make: ***" not in text and status == 0, "shell status %s:\n%s" % (status, text[-800:]))
 
 
+DEBUG_ROUNDS = 8
 FAKE_QEMU = """#!/usr/bin/python3
 # A QEMU that greets on its QMP socket, then exits as a bad -m makes the real one exit, with
 # the client's command unread: the client's next read is a connection reset (tests/gdb/run.py).
