@@ -6,6 +6,7 @@ then gives `thread N`, `bt full`, `frame`, `info locals` of any task: nothing is
 Thread ids (LWP on a core, thread id live): the hart keeps its own (1), task N is
 TASK_TID_BASE + N, as inspector/gdbcore.c (GDBCORE_TASK_PID_BASE) and kthreads.py number them."""
 import os
+import re
 import shlex
 
 import gdb
@@ -87,14 +88,27 @@ GDB is connected through the thread proxy (`klayout connect PORT`, `make debug`)
 KlayoutThreads()
 
 
+def remote_address():
+    """HOST:PORT of the gdbstub GDB is connected to directly (`target remote HOST:PORT`), or
+    None (no connection, a core, a pipe such as the proxy's own)."""
+    conn = getattr(gdb.selected_inferior(), "connection", None)
+    details = getattr(conn, "details", None) if conn is not None else None
+    if conn is None or conn.type not in ("remote", "extended-remote") or not details:
+        return None
+    where = details[4:] if details.startswith("tcp:") else details
+    return where if re.match(r"^[\w.-]*:\d+$", where) else None
+
+
 class KlayoutConnect(gdb.Command):
     """Connect to QEMU's gdbstub with every task as a thread.
 
-Usage: klayout connect [HOST:]PORT
+Usage: klayout connect [[HOST:]PORT]
 
 Runs `target remote | kthreads.py HOST:PORT KERNEL.elf` (HOST 127.0.0.1 by default, the
 loaded ELF): GDB starts the thread proxy on a pipe, so nothing else listens, and the proxy
-ends with the connection. Works on a kernel stopped at reset or already running.
+ends with the connection. Works on a kernel stopped at reset or already running. Without
+an argument, the gdbstub of a plain `target remote HOST:PORT` GDB is connected to now: it
+disconnects and comes back through the proxy.
 Then `info threads` lists the hart and every task of the layout record."""
 
     def __init__(self):
@@ -102,11 +116,18 @@ Then `info threads` lists the hart and every task of the layout record."""
 
     def invoke(self, arg, from_tty):
         _, _, pos = utils.parse_args(arg)
-        if len(pos) != 1:
-            raise gdb.GdbError("usage: klayout connect [HOST:]PORT")
-        where = pos[0] if ":" in pos[0] else "127.0.0.1:" + pos[0]
-        if not where.rsplit(":", 1)[1].isdigit():
-            raise gdb.GdbError("klayout connect: not a port: '%s'" % pos[0])
+        if len(pos) > 1:
+            raise gdb.GdbError("usage: klayout connect [[HOST:]PORT]")
+        if pos:
+            where = pos[0] if ":" in pos[0] else "127.0.0.1:" + pos[0]
+            if not where.rsplit(":", 1)[1].isdigit():
+                raise gdb.GdbError("klayout connect: not a port: '%s'" % pos[0])
+        else:
+            where = remote_address()
+            if where is None:
+                raise gdb.GdbError("klayout connect: no `target remote HOST:PORT` to take over: "
+                                   "give the gdbstub's [HOST:]PORT")
+            gdb.execute("disconnect", to_string=True)
         try:
             elf = " " + shlex.quote(utils.kernel_objfile().filename)
         except gdb.GdbError:

@@ -397,7 +397,8 @@ def common_after_boot(name, s, rec_raw):
 
 def t_deepest(k):
     """Stopped in task_at_depth (user mode) with gamma at its configured depth: gamma runs.
-    Through the thread proxy: every task is a thread, and gamma's is the hart."""
+    A plain `target remote` taken over by the thread proxy (`klayout connect` without an
+    argument): every task is a thread, and gamma's is the hart."""
     port = free_port()
     cond = "break task_at_depth if a->id == 3"
     rec_raw = os.path.join(OUT, "default", "record-deepest.bin")
@@ -405,7 +406,7 @@ def t_deepest(k):
             "thread 1", "klayout bt 3 2", "klayout bt kernel", "klayout check", "klayout show",
             "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
-        s = gdb(k, cmds, port=port, pre=[cond, "continue"], proxy=True)
+        s = gdb(k, cmds, port=port, pre=["klayout connect", cond, "continue"])
     if not R.ok("deepest call: GDB stopped in task_at_depth with gamma at depth",
                 "task_at_depth" in s.out("bt") and s.rc != -1, s.text[-800:]):
         return
