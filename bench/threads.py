@@ -91,7 +91,7 @@ def main():
     core = os.path.join(OUT, "tasks.core")
     with kqemu.Qemu(k, "128M") as q:
         q.wait_ready(30)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
     times = []
     for _ in range(5):
         t0 = time.monotonic()

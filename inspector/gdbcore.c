@@ -237,8 +237,8 @@ int cmd_gdbcore(const struct options *o)
 				reg[REG_SP] = t->saved_sp;
 			} else if (!(known & 1u << REG_PC)) {
 				fprintf(stderr, "inspector: '%s': warning: task %u '%s': the dump caught its trap "
-					"before kernel/trap.S saved its pc, and has no CSRs (no KLAYOUT note: not "
-					"written by tools/kqemu.py): its thread has no pc\n", o->file, t->id,
+					"before kernel/trap.S saved its pc, and has no CSRs (no KLAYOUT note of them, "
+					"as in QEMU's own dumps): its thread has no pc\n", o->file, t->id,
 					task_name(name, t));
 			} else if (from == KL_REGS_FRAME && !o->elf && nt.hart_reg &&
 				   t->state == LR_TASK_RUNNING && r->current == t->id) {

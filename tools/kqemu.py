@@ -12,9 +12,11 @@ a full core; its size and time do not grow with RAM. How: the guest is stopped, 
 small core per range (dump-guest-memory with begin/length, so all of the same instant), the
 stacks' ranges come from the record itself (`inspector record` on the first core), and the
 pieces are merged into one core here. A full core (--elf) of more than FULL_PROGRESS bytes runs
-detached and reports progress from query-dump on stderr. Every ELF core written here, sparse or
-full, also gets a KLAYOUT note with the hart's mepc and mscratch (QEMU's NT_PRSTATUS has no
-CSRs): inside kernel/trap.S they say whose registers the hart holds (inspector gdbcore).
+detached and reports progress from query-dump on stderr. A sparse core, and a full one written
+by this command (`make dump FULL=1`), also gets a KLAYOUT note with the hart's mepc and mscratch
+(QEMU's NT_PRSTATUS has no CSRs): inside kernel/trap.S they say whose registers the hart holds
+(inspector gdbcore). In a full core that note and QEMU's move to the end of the file; Python
+callers ask for it (Qemu.dump(csrs=True)), and QEMU's own layout is kept otherwise.
 
 Used by `make dump`, the tests and the benchmarks (import kqemu; with kqemu.Qemu(...) as q).
 QEMU runs in its own process group and is killed on every way out: success, error, timeout,
@@ -214,10 +216,11 @@ class Qemu:
         fields["record"], fields["available"] = int(fields["record"], 16), int(fields["available"], 16)
         return fields
 
-    def dump(self, elf=None, raw=None):
+    def dump(self, elf=None, raw=None, csrs=False):
         """Stops the guest and writes an ELF core (dump-guest-memory) and/or raw RAM (pmemsave,
         from the RAM base the ready line names) of the same moment. QEMU creates them mode
-        0400: old ones are removed first."""
+        0400: old ones are removed first. csrs: the core gets the KLAYOUT note of the hart's
+        CSRs, its notes moved to the end of the file (_add_notes)."""
         base = self.ready_fields()["ram"][0] if raw else None
         self.qmp("stop")
         for path in (elf, raw):
@@ -225,7 +228,8 @@ class Qemu:
                 os.unlink(path)
         if elf:
             self.dump_full_core(elf)
-            _add_notes(elf, self.csrs_note())
+            if csrs:
+                _add_notes(elf, self.csrs_note())
         if raw:
             size = self.ram_size()
             if size > FULL_PROGRESS:
@@ -512,7 +516,7 @@ def main():
             if not a.quiet:
                 sys.stdout.write(text.replace("\r", ""))
             if a.action == "dump" and (a.elf or a.raw):
-                q.dump(elf=a.elf, raw=a.raw)
+                q.dump(elf=a.elf, raw=a.raw, csrs=True)
             if a.action == "dump" and a.sparse:
                 q.dump_sparse(a.sparse, a.inspector)
     except QemuError as e:

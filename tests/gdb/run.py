@@ -319,7 +319,7 @@ def t_after_boot(k, dump):
             "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         s = gdb(k, cmds, port=port, ready=q)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
     live_ok = R.ok("after boot: GDB interrupted the running kernel after the ready line",
                    "magic: 0x44524f4359414c4b" in s.out("klayout record") and s.rc != -1,
                    s.text[-600:])
@@ -498,7 +498,7 @@ def t_violations():
             # Live, interrupted after the ready line, then the same moment as a core.
             with kqemu.Qemu(k, mem, gdb=port) as q:
                 live = gdb(k, cmds, port=port, ready=q)
-                q.dump(elf=dump)
+                q.dump(elf=dump, csrs=True)
         except kqemu.QemuError as e:
             R.ok("violation %s: dump taken" % name, False, str(e))
             continue
@@ -1030,7 +1030,7 @@ def t_thread_cores():
 def kqemu_dump(k, mem, dump):
     with kqemu.Qemu(k, mem) as q:
         q.wait_ready(30)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
 
 
 def gdb_two_stops(k, first, second, port, q):
@@ -1078,7 +1078,7 @@ def t_thread_live(config, label):
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         first = ["info threads", "thread 1", "info registers"]
         s0 = gdb_two_stops(k, first, ["thread 1", "info registers", "info threads"], port, q)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
     if not R.ok("%s: stopped twice through the proxy" % name, s0.rc != -1 and
                 s0.out("info registers", 1) != "", s0.text[-800:]):
         return
@@ -1217,7 +1217,7 @@ def t_trap(k):
                  "-ex", "shell while [ ! -e %s ]; do sleep 0.05; done" % flag, "-ex", "detach"]
 
         def dump():
-            q.dump(elf=dumps["kqemu"])
+            q.dump(elf=dumps["kqemu"], csrs=True)
             open(flag, "w").close()
         live = gdb_paused(args, "DUMP-NOW", dump)
     if not R.ok("trap: stopped at trap_entry and dumped there", live.rc == 0 and all(
