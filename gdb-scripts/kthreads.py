@@ -236,9 +236,12 @@ class Proxy:
             at = addr + len(out)
             base = at - at % READ_CHUNK
             if base not in self.mem:
-                r = self.ask(b"m%x,%x" % (base, READ_CHUNK))
-                ok = r and not r.startswith(b"E") and len(r) == 2 * READ_CHUNK
-                self.mem[base] = bytes.fromhex(r.decode()) if ok else None
+                r = unrle(self.ask(b"m%x,%x" % (base, READ_CHUNK)))
+                try:
+                    chunk = bytes.fromhex(r.decode())
+                except ValueError:          # an error reply (Enn), or unavailable bytes
+                    chunk = b""
+                self.mem[base] = chunk if len(chunk) == READ_CHUNK else None
             chunk = self.mem[base]
             if chunk is None:
                 return None
@@ -472,7 +475,8 @@ class Proxy:
             if data is not None:
                 return self.reply(data.hex().encode())
         elif p[:1] in (b"M", b"X", b"G", b"P"):
-            self.mem = {}
+            # memory or the hart's registers change: so may the record and every task's registers
+            self.mem, self.tasks, self.regs = {}, None, {}
         elif p == b"D":
             # QEMU in multiprocess mode (an earlier debugger asked for it) refuses a detach that
             # names no process: name the hart's, as GDB does when it uses that mode itself.

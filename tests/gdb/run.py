@@ -687,7 +687,9 @@ class Terminal:
         os.write(self.fd, data)
 
     def close(self, timeout=30.0):
-        """The shell's exit status; the session is killed if it outlives the timeout."""
+        """The shell's exit status. If it outlives the timeout its process group (the shell,
+        make, debug.py) is killed; closing the terminal then hangs up the rest (GDB, in a group
+        of its own), and QEMU dies with debug.py."""
         deadline = time.monotonic() + timeout
         while self.status is None and time.monotonic() < deadline:
             self.expect(rb"$^", 0.2)        # keep draining the terminal
@@ -695,7 +697,7 @@ class Terminal:
             if pid:
                 self.status = os.waitstatus_to_exitcode(status)
         if self.status is None:
-            os.kill(self.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
             self.status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
         os.close(self.fd)
         return self.status
