@@ -1094,11 +1094,15 @@ def t_thread_live(config, label):
     grew = len(a) == len(b) == len(tasks) and sum(b) > sum(a)
     R.ok("%s: after continue and a second interrupt the kernel ran on (switch counts grew)" % name,
          grew, "switches %s then %s" % (a, b))
-    # A second session on the same kernel state: each task's thread, live.
+    # A second session, another instant: each task's thread, live, judged by the record of that
+    # same instant (a task parked at one instant may be diving again at the next).
     port = free_port()
     with kqemu.Qemu(k, MEM, gdb=port) as q:
-        s = gdb(k, thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
-    check_task_threads(name, s, tasks, k)
+        s = gdb(k, ["klayout record"] + thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
+    now = listing_tasks(s.out("klayout record"))
+    R.ok("%s: the record at the second stop lists the same tasks" % name,
+         [t[:2] for t in now] == [t[:2] for t in tasks], "%s vs %s" % (now[:3], tasks[:3]))
+    check_task_threads(name, s, now, k)
     R.ok("%s: no proxy or QEMU left behind" % name, not subprocess.run(
         ["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port], stdout=subprocess.PIPE).stdout.strip(),
         "a kthreads.py is still running")
