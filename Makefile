@@ -42,11 +42,12 @@ INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
 .PHONY: all kernel host deps deps-bench run debug dump check demo gate-check gate-demo test test-unit test-boot \
-        test-gate test-gdb test-reader test-cases test-docs docs test-large bench bench-gate clean help
+        test-gate test-gdb test-reader test-cases test-docs docs test-large bench bench-gate clean help \
+        stress-connect
 all: kernel host
 
 help:
-	@sed -n 's/^#   make/  make/p' Makefile; echo "  make run | debug | dump [FULL=1] | check | docs | test-large | bench | bench-gate | clean"; \
+	@sed -n 's/^#   make/  make/p' Makefile; echo "  make run | debug | dump [FULL=1] | check | docs | test-large | bench | bench-gate | stress-connect | clean"; \
 	 echo "  variables: CONFIG=$(CONFIG) QEMU_MEM=$(QEMU_MEM) BUILD=$(BUILD)"
 
 deps:
@@ -81,7 +82,7 @@ $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	sed -e "s|@TREE_GDB@|$(CURDIR)/gdb-scripts|" -e "s|@INSTALLED_GDB@|$(GDBDIR)|" gdb-scripts/kernel-gdb.py.in > $@-gdb.py
 
 # ---- host tools -------------------------------------------------------------------------------
-host: $(H)/inspector $(H)/libklayout.so $(H)/confgen gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
+host: $(H)/inspector $(H)/libklayout.so $(H)/confgen gdb-scripts/klayout/constants.py
 
 $(H)/confgen: $(CONFGEN_SRCS) | deps
 	@mkdir -p $(@D)
@@ -110,21 +111,13 @@ gdb-scripts/klayout/constants.py: gdb-scripts/klayout/constants.py.in include/la
 	$(CC) -E -P -x c -D__ASSEMBLER__ -Iinclude $< -o $@.i
 	sed '1,/<!-- end-c-headers -->/d' $@.i > $@.tmp && rm -f $@.i && mv $@.tmp $@
 
-# The record's field offsets, for the thread proxy (gdb-scripts/kthreads.py): computed by the
-# compiler from the header (offsetof), as Linux's asm-offsets, never retyped.
-$(H)/recoffsets: tools/recoffsets.c include/layout_record.h | deps
-	@mkdir -p $(@D)
-	$(CC) $(HOSTCFLAGS) -o $@ tools/recoffsets.c
-gdb-scripts/klayout/offsets.py: $(H)/recoffsets
-	$(H)/recoffsets > $@.tmp && mv $@.tmp $@
-
 # ---- running it --------------------------------------------------------------------------------
 run: $(K)/kernel.elf
 	@echo "QEMU console; quit with Ctrl-C (the serial port is on stdio, the monitor is off)"
 	qemu-system-riscv64 -machine virt -bios none -m $(QEMU_MEM) -kernel $< -display none \
 		-monitor none -serial stdio
 
-debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py | deps
+debug: $(K)/kernel.elf gdb-scripts/klayout/constants.py $(H)/libklayout.so | deps
 	$(PYTHON) gdb-scripts/debug.py $(K)/kernel.elf --mem $(QEMU_MEM)
 
 # The gate: boot, dump at the ready line, check. The dump is a sparse ELF core (the image, the
@@ -223,6 +216,11 @@ test-gate: host | deps
 test-gdb: host | deps
 	$(PYTHON) tests/gdb/run.py
 
+# 50 `klayout connect`s in a row to a running QEMU, every core busy (about a minute, so not in
+# make test, which runs 8 of them): docs/gdb.md, "Connecting to a running kernel".
+stress-connect: host | deps
+	$(PYTHON) tests/gdb/connect.py --count 50 --load
+
 # Every invariant has a case that breaks it (a violation kernel or a named corruption).
 test-cases: host | deps
 	$(PYTHON) tests/cases/test_every_invariant.py
@@ -256,7 +254,7 @@ FORCE:
 -include $(wildcard $(H)/*.d $(H)/host/*/*.d) $(shell find $(K)/obj -name '*.d' 2>/dev/null)
 
 clean:
-	rm -rf build gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
+	rm -rf build gdb-scripts/klayout/constants.py
 
 -include inspector/tests.mk
 -include install.mk

@@ -20,13 +20,12 @@ SCHEMADIR  ?= $(DATADIR)/klayout
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 INSTALL    ?= install
 
-GDB_PY     := $(sort $(wildcard gdb-scripts/klayout/*.py) gdb-scripts/klayout/constants.py \
-                gdb-scripts/klayout/offsets.py)
+GDB_PY     := $(sort $(wildcard gdb-scripts/klayout/*.py) gdb-scripts/klayout/constants.py)
 DOC_FILES  := README.md $(wildcard docs/*.md)
 MAN_PAGES  := man/inspector.1 man/klayout-gdb.7
 
 .PHONY: install uninstall test-install
-install: $(H)/inspector $(H)/libklayout.so gdb-scripts/klayout/constants.py gdb-scripts/klayout/offsets.py
+install: $(H)/inspector $(H)/libklayout.so gdb-scripts/klayout/constants.py
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(GDBDIR)/klayout $(DESTDIR)$(SCHEMADIR) $(DESTDIR)$(DOCDIR)/docs \
 		$(DESTDIR)$(BASHCOMPDIR)

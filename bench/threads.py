@@ -6,7 +6,7 @@
 Live (QEMU's gdbstub, stopped after the ready line), in one GDB session each, timed inside GDB:
   proxy        klayout connect (kthreads.py): `info threads`, then `bt` in every task's thread
   proxy-nocache  the same with KTHREADS_CACHE=0 (every GDB memory read one gdbstub round trip)
-  direct       plain target remote: `klayout bt N` for every task (the frame-pointer walk)
+  proxy        also `klayout bt N` for every task (GDB's bt in each task's thread, by task id)
 Core: `inspector gdbcore` on the 128M dump of the same kernel (median of 5), and GDB's
 `bt` in every task's thread of that core. Prints one line per figure; nothing is a target.
 """
@@ -79,26 +79,24 @@ def main():
     proxy = [timed("info threads", "info-threads"),
              "python import time; t0 = time.monotonic(); [gdb.execute(c, to_string=True) for c "
              "in %r.split('; ')]; print('T all-bt %%.3f' %% (time.monotonic() - t0))" % bts]
+    klayout_bt = ["python import time; t0 = time.monotonic(); [gdb.execute('klayout bt %%d' %% i, "
+                  "to_string=True) for i in range(1, %d)]; print('T klayout-bt-all %%.3f' %% "
+                  "(time.monotonic() - t0))" % (n + 1)]
     for label, env in (("proxy", None), ("proxy-nocache", {"KTHREADS_CACHE": "0"})):
-        out = live(k, label, "klayout connect %d", proxy, env)
+        out = live(k, label, "klayout connect %d", proxy + (klayout_bt if label == "proxy" else []),
+                   env)
         for m in re.finditer(r"^T (\S+) ([0-9.]+)$", out, re.M):
             print("live %-14s %-13s %s s" % (label, m.group(1), m.group(2)))
-    direct = ["python import time; t0 = time.monotonic(); [gdb.execute('klayout bt %%d' %% i, "
-              "to_string=True) for i in range(1, %d)]; print('T klayout-bt-all %%.3f' %% "
-              "(time.monotonic() - t0))" % (n + 1)]
-    out = live(k, "direct", "target remote 127.0.0.1:%d", direct)
-    for m in re.finditer(r"^T (\S+) ([0-9.]+)$", out, re.M):
-        print("live %-14s %-13s %s s" % ("direct", m.group(1), m.group(2)))
     dump = os.path.join(OUT, "dump.elf")
     core = os.path.join(OUT, "tasks.core")
     with kqemu.Qemu(k, "128M") as q:
         q.wait_ready(30)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
     times = []
     for _ in range(5):
         t0 = time.monotonic()
-        subprocess.run([os.path.join(ROOT, "build", "inspector"), "gdbcore", dump, "-o", core],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(ROOT, "build", "inspector"), "gdbcore", dump, "--elf", k,
+                        "-o", core], check=True, stdout=subprocess.DEVNULL)
         times.append(time.monotonic() - t0)
     print("core gdbcore 128M dump     %.3f s (median of 5)" % statistics.median(times))
     out = session(k, None, ["python import time; t0 = time.monotonic(); [gdb.execute(c, "

@@ -24,6 +24,11 @@ int kl_live(const struct kl_session *s);
 int kl_unsaved(const struct kl_session *s, uint64_t addr, uint64_t len);
 /* hart.sp's skip reason when no hart's registers are known. */
 const char *kl_no_harts(const struct kl_session *s);
+/* Hart 0's register file and CSRs as a front end set them (kl_set_hart_regs, kl_set_hart_csrs):
+ * NULL, 0 when it did not; the kernel ELF when one is open, else NULL. threads.c reads them. */
+const uint64_t *kl_hart_regs(const struct kl_session *s);
+int kl_hart_csrs(const struct kl_session *s, uint64_t *mepc, uint64_t *mscratch);
+const struct kelf *kl_kelf(const struct kl_session *s);
 
 /* ---- record.c -------------------------------------------------------------------------------- */
 /* Copies the published record copy out of the target (its address in *addr): 0, or -1 after a

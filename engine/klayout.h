@@ -108,18 +108,51 @@ int kl_elf_matches(const struct kl_session *s);
  * build_id_size wrong) or when the record or the ELF has no build ID: elf.build-id reports those.
  */
 int kl_other_build(const struct kl_session *s, char *buf, size_t len);
-/*
- * The task whose registers are hart 0's: the one the record names as current while the hart
- * runs the tasks' code (its pc in task_code); 0 when the hart is in the kernel (a trap handler
- * runs on the task's behalf, and the task's frame at ctx, written at trap entry, is its own), or
- * no hart is known. inspector gdbcore gives that task the hart's registers.
- */
-uint32_t kl_hart_runs_task(const struct kl_session *s);
 /* The target's RAM (layout.ram) and harts, as set. */
 int kl_ram(const struct kl_session *s, struct lr_range *ram);
 size_t kl_harts(const struct kl_session *s, const uint64_t **pc, const uint64_t **sp);
 /* Reads len bytes at paddr: 0, or -1 when the target does not hold them all. */
 int kl_read(const struct kl_session *s, uint64_t paddr, void *buf, uint64_t len);
+
+/* ---- threads.c: every task as a debugger's thread (inspector gdbcore, gdb-scripts/kthreads.py) - */
+/*
+ * Hart 0 as a debugger sees it: its register file as NT_PRSTATUS pr_reg (pc, x1..x31) and, when
+ * the target has them, its mepc and mscratch (live over the gdbstub; in a core, the KLAYOUT note
+ * LR_NOTE_CSRS that tools/kqemu.py adds). What kl_task_regs needs to tell whose registers the
+ * hart holds; the checks and the stacks still see only kl_add_hart's pc and sp.
+ */
+void kl_set_hart_regs(struct kl_session *s, const uint64_t reg[32]);
+void kl_set_hart_csrs(struct kl_session *s, uint64_t mepc, uint64_t mscratch);
+
+/* Where kl_task_regs found a task's registers. */
+enum kl_regs_source {
+	KL_REGS_FRAME = 1, /* its saved frame at ctx: it is off the hart, or the kernel runs for it */
+	KL_REGS_HART,      /* the hart's: it runs (the hart is in the tasks' code) */
+	KL_REGS_TRAP,      /* its trap is being saved (kernel/trap.S, before TRAP_SAVED): those the
+			      hart still holds from it, t6 from mscratch, its pc from mepc */
+};
+/*
+ * Task id's registers at the target's instant, as pr_reg, and in *known bit n for each pr_reg[n]
+ * known (a core without CSRs caught while a trap is saved lacks the task's pc, and t6). The
+ * trap's save is told from the rest by trap.S's labels (include/trapframe.h) in the kernel ELF:
+ * without kl_open_elf a running task whose hart is outside the tasks' code gets its frame.
+ * Returns an enum kl_regs_source, or -1 after a message (no trusted record, no such task, a
+ * frame the target lacks).
+ */
+int kl_task_regs(struct kl_session *s, uint32_t id, uint64_t reg[32], uint32_t *known);
+/* 1 when task id's registers are the hart's own (KL_REGS_HART): a debugger may write them and
+ * step the task through the hart. 0 otherwise. */
+int kl_task_on_hart(struct kl_session *s, uint32_t id);
+/* The record's task ids in creation order, at most max of them: how many tasks there are (0
+ * without a trusted header). */
+size_t kl_task_ids(const struct kl_session *s, uint32_t *ids, size_t max);
+/* Task id's name (as task_name) and one line for a debugger's thread list: "task 2 'beta' parked,
+ * stack 0x87ff9000-0x87ffa000, saved sp 0x87ff9e60, 2 switches". 0, or -1 for no such task. */
+int kl_task_line(const struct kl_session *s, uint32_t id, char *name, size_t nlen, char *line,
+		 size_t llen);
+/* One line about hart 0, from kl_task_regs' rule: "runs task 2 'beta'", "in trap.S, saving task
+ * 2 'beta'", "in the kernel, for task 2 'beta'", "in the kernel". */
+void kl_hart_line(struct kl_session *s, char *buf, size_t len);
 
 /* ---- kelf.c: the kernel ELF ------------------------------------------------------------------ */
 struct kelf {

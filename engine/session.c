@@ -24,6 +24,9 @@ struct kl_session {
 	size_t nharts;
 	uint64_t hart_pc[KL_MAX_HARTS], hart_sp[KL_MAX_HARTS];
 	char no_harts[64];
+	int have_hart_regs, have_csrs;
+	uint64_t hart_reg[32];  /* hart 0's pr_reg, and its CSRs: threads.c reads them */
+	uint64_t mepc, mscratch;
 	int loaded;
 	struct layout_record r;
 	uint64_t record_addr;   /* the published copy's address */
@@ -71,6 +74,36 @@ void kl_add_hart(struct kl_session *s, uint64_t pc, uint64_t sp)
 void kl_set_no_harts(struct kl_session *s, const char *reason)
 {
 	snprintf(s->no_harts, sizeof s->no_harts, "%s", reason);
+}
+
+void kl_set_hart_regs(struct kl_session *s, const uint64_t reg[32])
+{
+	memcpy(s->hart_reg, reg, sizeof s->hart_reg);
+	s->have_hart_regs = 1;
+}
+
+void kl_set_hart_csrs(struct kl_session *s, uint64_t mepc, uint64_t mscratch)
+{
+	s->mepc = mepc;
+	s->mscratch = mscratch;
+	s->have_csrs = 1;
+}
+
+const uint64_t *kl_hart_regs(const struct kl_session *s)
+{
+	return s->have_hart_regs ? s->hart_reg : NULL;
+}
+
+int kl_hart_csrs(const struct kl_session *s, uint64_t *mepc, uint64_t *mscratch)
+{
+	*mepc = s->mepc;
+	*mscratch = s->mscratch;
+	return s->have_csrs;
+}
+
+const struct kelf *kl_kelf(const struct kl_session *s)
+{
+	return s->have_kelf ? &s->k : NULL;
 }
 
 int kl_load(struct kl_session *s)
@@ -181,13 +214,6 @@ int kl_other_build(const struct kl_session *s, char *buf, size_t len)
 		 hex_bytes(in_dump, sizeof in_dump, s->r.build_id, have), s->k.path,
 		 hex_bytes(in_elf, sizeof in_elf, id, n));
 	return 1;
-}
-
-uint32_t kl_hart_runs_task(const struct kl_session *s)
-{
-	if (!kl_header_ok(s) || s->nharts == 0 || s->r.current == 0)
-		return 0;
-	return s->hart_pc[0] >= s->r.task_code.lo && s->hart_pc[0] < s->r.task_code.hi ? s->r.current : 0;
 }
 
 int kl_ram(const struct kl_session *s, struct lr_range *ram)

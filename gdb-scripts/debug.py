@@ -6,9 +6,11 @@
 
 Live, QEMU starts stopped (-S) with its gdbstub on 127.0.0.1:PORT (tools/kqemu.py) and GDB
 attaches to it through the thread proxy (`klayout connect PORT`: every task is a thread);
-quitting GDB quits QEMU, and kqemu reaps QEMU on every way out. Ctrl-C goes
-to GDB (it interrupts the guest), not to this script. Exit status: GDB's, or 2 when QEMU could
-not be started.
+quitting GDB quits QEMU, and kqemu reaps QEMU on every way out. On a terminal GDB runs in a
+process group of its own, the terminal's foreground one while it runs, as a shell runs a job:
+Ctrl-C (and Ctrl-\\) reach GDB alone, which interrupts the guest, never make or the shell
+around `make debug`. Exit status: GDB's, or 2 when QEMU could not be started (with QEMU's own
+message, as `make check` prints it).
 """
 import argparse
 import os
@@ -37,13 +39,53 @@ def klayout_loader(kernel):
     return ["-ex", "source " + os.path.join(HERE, "layout.gdb")]
 
 
-def run_gdb(args):
-    """GDB in the foreground; this script ignores Ctrl-C meanwhile (GDB uses it)."""
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _terminal():
+    """0 when stdin is the controlling terminal and this script's group is in its foreground
+    (a shell's job: `make debug` typed at a prompt, a tmux pane), else None."""
     try:
-        return subprocess.call(args)
+        return 0 if os.tcgetpgrp(0) == os.getpgrp() else None
+    except OSError:
+        return None
+
+
+def _foreground(tty, pgrp):
+    """Makes pgrp the terminal's foreground process group (from the background: SIGTTOU held)."""
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        os.tcsetpgrp(tty, pgrp)
     finally:
-        signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGTTOU, old)
+
+
+def run_gdb(args):
+    """GDB's exit status (128 + N if a signal N killed it). On a terminal, GDB alone in the
+    foreground process group: the terminal's Ctrl-C, Ctrl-\\ and Ctrl-Z go to GDB only; the
+    group of this script (make's, the shell's) gets the terminal back when GDB ends. GDB cannot
+    be suspended here (make would wait for ever): a stopped GDB is continued at once."""
+    tty = _terminal()
+    ours = os.getpgrp()
+
+    def in_child():                         # before exec: no instant where GDB is not in front
+        os.setpgid(0, 0)
+        if tty is not None:
+            _foreground(tty, os.getpgrp())
+    saved = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGQUIT)}
+    try:
+        p = subprocess.Popen(args, preexec_fn=in_child)
+        while True:
+            _, status = os.waitpid(p.pid, os.WUNTRACED)
+            if not os.WIFSTOPPED(status):
+                p.returncode = os.waitstatus_to_exitcode(status)
+                break
+            print("debug: GDB cannot be suspended under make debug; continuing it",
+                  file=sys.stderr)
+            os.killpg(p.pid, signal.SIGCONT)
+        return p.returncode if p.returncode >= 0 else 128 - p.returncode
+    finally:
+        if tty is not None:
+            _foreground(tty, ours)
+        for s, h in saved.items():
+            signal.signal(s, h)
 
 
 def main():

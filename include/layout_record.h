@@ -26,9 +26,14 @@
 /*
  * A sparse ELF core (tools/kqemu.py --sparse) holds only some of RAM; this note in its PT_NOTE
  * (owner "KLAYOUT", type LR_NOTE_RAM, two u64: RAM lo, hi) says so and gives the whole range.
+ * LR_NOTE_CSRS (two u64: the first hart's mepc, mscratch), in the cores tools/kqemu.py writes for
+ * debuggers, holds what QEMU's NT_PRSTATUS lacks to tell whose registers a hart in kernel/trap.S
+ * holds. (Not 2:
+ * BFD, and so GDB, reads a type 2 note of any owner as the last thread's FP registers.)
  */
 #define LR_NOTE_OWNER     "KLAYOUT"
 #define LR_NOTE_RAM       1
+#define LR_NOTE_CSRS      0x4b4c0002
 
 /* Task states. */
 #define LR_TASK_NEW       0 /* created, never run: its frame holds its entry pc and initial sp */

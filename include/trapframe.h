@@ -24,6 +24,17 @@
 #define TF_A7   136
 #define TF_T6   248
 
+/*
+ * While a task's trap is being saved, its registers are half in the hart and half in its frame:
+ * kernel/trap.S marks where with these labels, and the debuggers' engine (engine/threads.c)
+ * finds them by symbol in the kernel ELF. From TRAP_ENTRY up to TRAP_REGS_SAVED the hart still
+ * holds x1..x30 as the task left them (t6 is in mscratch, its pc in mepc); from TRAP_REGS_SAVED
+ * x1..x30 are in the frame; from TRAP_SAVED on the frame holds every register.
+ */
+#define TRAP_ENTRY      trap_entry
+#define TRAP_REGS_SAVED trap_regs_saved
+#define TRAP_SAVED      trap_saved
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include <stddef.h>

@@ -1,10 +1,12 @@
 /*
  * gdbcore.c: `inspector gdbcore DUMP -o CORE`: a copy of the dump that GDB opens with one thread
  * per task. The dump's own notes come first (the running hart stays GDB's first thread, its
- * NT_PRSTATUS byte for byte), then one NT_PRSTATUS per task with the registers of its saved
- * context, then every PT_LOAD of the dump unchanged (p_vaddr = p_paddr: the kernel runs with
- * paging off). Thread ids (pr_pid): the hart keeps QEMU's (cpu index + 1), task N is
- * GDBCORE_TASK_PID_BASE + N, the numbering the live thread proxy (gdb-scripts/kthreads.py) uses.
+ * NT_PRSTATUS byte for byte), then one NT_PRSTATUS per task with the registers the engine says
+ * it has at the dump's instant (kl_task_regs: its saved frame, the hart's, or while its trap is
+ * being saved a mix of both), then every PT_LOAD of the dump unchanged (p_vaddr = p_paddr: the
+ * kernel runs with paging off). Thread ids (pr_pid): the hart keeps QEMU's (cpu index + 1), task
+ * N is GDBCORE_TASK_PID_BASE + N, the numbering the live thread proxy (gdb-scripts/kthreads.py)
+ * uses.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,6 @@
 #include <unistd.h>
 #include <libelf.h>
 #include "inspector.h"
-#include "trapframe.h" /* every task has a full frame (struct lr_frame) at lr_task.ctx */
 
 /*
  * Linux's struct elf_prstatus on RISC-V 64 (the 376-byte note BFD's riscv grok_prstatus reads):
@@ -25,7 +26,7 @@
 #define SEGMENT_ALIGN  4096
 
 /* RISC-V register numbers (x1 = ra, ...), which are also the pr_reg indexes; pr_reg[0] is pc. */
-enum { REG_PC = 0, REG_RA = 1, REG_SP = 2, REG_S0 = 8, REG_S1 = 9, REG_S2 = 18 };
+enum { REG_PC = 0, REG_SP = 2 };
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -41,33 +42,14 @@ static uint64_t get_le64(const uint8_t *p)
 	return v;
 }
 
-/*
- * The registers of a switched-out task's saved context, as pr_reg: the one place that knows the
- * context's layout. Registers the context does not hold are 0 and left out of *known (bit n =
- * pr_reg[n]). -1 when the context is not in the dump.
- */
-int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32], uint32_t *known)
-{
-	memset(reg, 0, 32 * sizeof reg[0]);
-	/* include/trapframe.h: the task's struct lr_frame at ctx is pr_reg itself. */
-	_Static_assert(TF_SIZE == 32 * 8, "the frame is elf_gregset_t");
-	const uint8_t *f = dump_phys(d, t->ctx, TF_SIZE);
-	*known = 0;
-	if (!f)
-		return -1;
-	for (int i = 0; i < 32; i++)
-		reg[i] = get_le64(f + 8 * i);
-	*known = 0xffffffffu;
-	return 0;
-}
-
-/* The dump's notes as they are in the file (QEMU's NT_PRSTATUS per hart), and where each hart's
- * pr_reg sits among them, so a running task can take the registers of the hart. */
+/* The dump's notes as they are in the file (QEMU's NT_PRSTATUS per hart), and where the first
+ * hart's pr_reg and CSRs (kqemu's KLAYOUT note) sit among them: the engine reads both. */
 struct notes {
 	const uint8_t *bytes[4];
 	size_t size[4];
 	size_t n;
 	const uint8_t *hart_reg; /* pr_reg of the first NT_PRSTATUS, or NULL */
+	const uint8_t *csrs;     /* mepc, mscratch (LR_NOTE_CSRS), or NULL */
 };
 
 static int notes_find(const struct dump *d, struct notes *nt)
@@ -89,8 +71,12 @@ static int notes_find(const struct dump *d, struct notes *nt)
 		size_t off = 0, next, name_off, desc_off;
 		GElf_Nhdr nh;
 		while (data && off < data->d_size && (next = gelf_getnote(data, off, &nh, &name_off, &desc_off))) {
+			const char *name = (const char *)data->d_buf + name_off;
 			if (!nt->hart_reg && nh.n_type == NT_PRSTATUS && nh.n_descsz >= PRSTATUS_REGS + 256)
 				nt->hart_reg = (const uint8_t *)data->d_buf + desc_off + PRSTATUS_REGS;
+			if (!nt->csrs && nh.n_type == LR_NOTE_CSRS && nh.n_namesz == sizeof LR_NOTE_OWNER &&
+			    memcmp(name, LR_NOTE_OWNER, sizeof LR_NOTE_OWNER) == 0 && nh.n_descsz >= 16)
+				nt->csrs = (const uint8_t *)data->d_buf + desc_off;
 			off = next;
 		}
 	}
@@ -226,6 +212,14 @@ int cmd_gdbcore(const struct options *o)
 			fprintf(stderr, "inspector: '%s': warning: the record's build ID is not this ELF's: "
 				"GDB will show the wrong code\n", o->elf);
 	}
+	if (nt.hart_reg) {
+		uint64_t hart[32];
+		for (int j = 0; j < 32; j++)
+			hart[j] = get_le64(nt.hart_reg + 8 * j);
+		kl_set_hart_regs(kl, hart);
+	}
+	if (nt.csrs)
+		kl_set_hart_csrs(kl, get_le64(nt.csrs), get_le64(nt.csrs + 8));
 	if (!kl_header_ok(kl))
 		fprintf(stderr, "inspector: '%s': warning: no valid layout record: the core has the "
 			"harts' threads only\n", o->file);
@@ -235,14 +229,22 @@ int cmd_gdbcore(const struct options *o)
 			uint64_t reg[32];
 			uint32_t known;
 			char name[LR_NAME_LEN + 1];
-			if (t->state == LR_TASK_RUNNING && nt.hart_reg && kl_hart_runs_task(kl) == t->id) {
-				for (int j = 0; j < 32; j++) /* its saved context is stale: the hart's */
-					reg[j] = get_le64(nt.hart_reg + 8 * j);
-			} else if (task_context(&d, t, reg, &known) != 0) {
+			int from = kl_task_regs(kl, t->id, reg, &known);
+			if (from < 0) {
 				fprintf(stderr, "inspector: '%s': warning: task %u '%s': saved sp 0x%lx is not in "
 					"the dump: its thread has sp only\n", o->file, t->id, task_name(name, t),
 					(unsigned long)t->saved_sp);
 				reg[REG_SP] = t->saved_sp;
+			} else if (!(known & 1u << REG_PC)) {
+				fprintf(stderr, "inspector: '%s': warning: task %u '%s': the dump caught its trap "
+					"before kernel/trap.S saved its pc, and has no CSRs (no KLAYOUT note of them, "
+					"as in QEMU's own dumps): its thread has no pc\n", o->file, t->id,
+					task_name(name, t));
+			} else if (from == KL_REGS_FRAME && !o->elf && nt.hart_reg &&
+				   t->state == LR_TASK_RUNNING && r->current == t->id) {
+				fprintf(stderr, "inspector: '%s': warning: task %u '%s' runs but the hart is "
+					"outside the tasks' code: without --elf its thread is its last saved frame, "
+					"which a trap being saved makes stale\n", o->file, t->id, task_name(name, t));
 			}
 			note_prstatus(task_notes + n++ * NOTE_SIZE, GDBCORE_TASK_PID_BASE + t->id, reg);
 		}

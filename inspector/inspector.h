@@ -93,11 +93,6 @@ int cmd_record(const struct options *o);
 int cmd_sections(const struct options *o);
 int cmd_gdbcore(const struct options *o);
 
-/* ---- gdbcore.c: the dump as a core with one GDB thread per task ------------------------------- */
-/* A switched-out task's saved context as NT_PRSTATUS pr_reg ([0] pc, [n] xn); *known: bit n set
- * for each pr_reg[n] the context holds. 0, or -1 when the context is not in the dump. */
-int task_context(const struct dump *d, const struct lr_task *t, uint64_t reg[32], uint32_t *known);
-
 /* ---- out_*.c: the machine formats (the text one is engine/out_text.c) -------------------------- */
 void out_check_json(FILE *out, const struct check_view *v);
 void out_check_junit(FILE *out, const struct check_view *v);

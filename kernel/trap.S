@@ -8,16 +8,22 @@
  *                  emergency stack and let trap_kernel() record it; the kernel then stops.
  * task_resume() goes the other way. The kernel runs with mstatus.MIE clear: only a task can be
  * interrupted, and the kernel is never preempted in the middle of a record update.
+ * Debuggers: TRAP_REGS_SAVED and TRAP_SAVED (trapframe.h) mark how far a task's save has got;
+ * the CFI says the kernel's frames end at trap_entry (whatever ra holds there is the task's).
  */
 #include "memlayout.h"
 #include "trapframe.h"
 
 #define MSTATUS_MPP (3 << 11)
 
+	.cfi_sections .debug_frame	/* for debuggers only: nothing in the image */
 	.text
 	.balign	4
-	.globl trap_entry
-trap_entry:
+	.globl TRAP_ENTRY, TRAP_REGS_SAVED, TRAP_SAVED
+	.type	TRAP_ENTRY, @function	/* with its size, debuggers name the labels inside it after it */
+TRAP_ENTRY:
+	.cfi_startproc
+	.cfi_undefined ra		/* the kernel's outermost frame */
 	csrrw	t6, mscratch, t6	/* t6 = the task's frame, mscratch = its t6; or 0 and ours */
 	beqz	t6, from_kernel
 	sd	ra, TF_REG(1)(t6)
@@ -50,10 +56,12 @@ trap_entry:
 	sd	t3, TF_REG(28)(t6)
 	sd	t4, TF_REG(29)(t6)
 	sd	t5, TF_REG(30)(t6)
+TRAP_REGS_SAVED:			/* x1..x30 are in the frame; t5 is ours from here */
 	csrr	t5, mscratch
 	sd	t5, TF_REG(31)(t6)
 	csrr	t5, mepc
 	sd	t5, TF_PC(t6)
+TRAP_SAVED:				/* the frame holds every register of the task */
 	csrw	mscratch, zero		/* the kernel runs now: a trap from here on is its own */
 	csrr	t5, minstret		/* for `make bench`: the switch's cost from here (kstats) */
 	sd	t5, trap_instret, t4
@@ -78,10 +86,13 @@ from_kernel:
 	csrr	a2, mtval
 	call	trap_kernel		/* records the breach, prints the ready line */
 	j	kernel_stop
+	.cfi_endproc
+	.size	TRAP_ENTRY, . - TRAP_ENTRY
 
 /* task_resume(struct lr_frame *f): onto the hart in user mode, every register from f. */
 	.globl task_resume
 task_resume:
+	.cfi_startproc			/* called by switch_to: its caller until ra is the task's */
 	ld	t0, TF_PC(a0)
 	csrw	mepc, t0
 	li	t0, MSTATUS_MPP
@@ -89,6 +100,7 @@ task_resume:
 	csrw	mscratch, a0
 	mv	t6, a0
 	ld	ra, TF_REG(1)(t6)
+	.cfi_undefined ra
 	ld	sp, TF_REG(2)(t6)
 	ld	gp, TF_REG(3)(t6)
 	ld	tp, TF_REG(4)(t6)
@@ -120,6 +132,7 @@ task_resume:
 	ld	t5, TF_REG(30)(t6)
 	ld	t6, TF_REG(31)(t6)
 	mret
+	.cfi_endproc
 
 /*
  * The kernel stack's overflow check. Every kernel C function is built with
@@ -132,28 +145,36 @@ task_resume:
  */
 	.globl __cyg_profile_func_enter
 __cyg_profile_func_enter:
+	.cfi_startproc			/* a leaf without a frame: its caller is ra's */
 	ld	t0, kstack_floor
 	bltu	sp, t0, 1f
 	ret
-1:	mv	a2, sp
+1:	.cfi_undefined ra		/* leaves the stack it was called on for good */
+	mv	a2, sp
 	mv	a1, ra			/* a0 = the function being entered, a1 = its return address */
 	sd	zero, kstack_floor, t0
 	la	sp, trap_stack_end
 	li	s0, 0
 	call	kernel_stack_overflow	/* records stack.overflow, prints the ready line */
 	j	kernel_stop
+	.cfi_endproc
 
 	.globl __cyg_profile_func_exit
 __cyg_profile_func_exit:
+	.cfi_startproc
 	ret
+	.cfi_endproc
 
 /* kernel_stop: the kernel stopped on its own breach; it waits on its own stack, interrupts off. */
 	.globl kernel_stop
 kernel_stop:
+	.cfi_startproc
+	.cfi_undefined ra		/* never returns: nothing called it that matters now */
 	csrw	mie, zero
 	ld	sp, kstack_top
 2:	wfi
 	j	2b
+	.cfi_endproc
 
 /*
  * kernel_last_words(const char *line, uint64_t sp): a kernel that stops (its own breach, or the
@@ -162,6 +183,8 @@ kernel_stop:
  */
 	.globl kernel_last_words
 kernel_last_words:
+	.cfi_startproc
+	.cfi_undefined ra
 	csrw	mie, zero
 	mv	sp, a1
 	li	t1, UART0
@@ -175,6 +198,7 @@ kernel_last_words:
 	j	4b
 6:	wfi
 	j	6b
+	.cfi_endproc
 
 	.bss
 	.balign	16

@@ -12,7 +12,11 @@ a full core; its size and time do not grow with RAM. How: the guest is stopped, 
 small core per range (dump-guest-memory with begin/length, so all of the same instant), the
 stacks' ranges come from the record itself (`inspector record` on the first core), and the
 pieces are merged into one core here. A full core (--elf) of more than FULL_PROGRESS bytes runs
-detached and reports progress from query-dump on stderr.
+detached and reports progress from query-dump on stderr. A sparse core, and a full one written
+by this command (`make dump FULL=1`), also gets a KLAYOUT note with the hart's mepc and mscratch
+(QEMU's NT_PRSTATUS has no CSRs): inside kernel/trap.S they say whose registers the hart holds
+(inspector gdbcore). In a full core that note and QEMU's move to the end of the file; Python
+callers ask for it (Qemu.dump(csrs=True)), and QEMU's own layout is kept otherwise.
 
 Used by `make dump`, the tests and the benchmarks (import kqemu; with kqemu.Qemu(...) as q).
 QEMU runs in its own process group and is killed on every way out: success, error, timeout,
@@ -107,7 +111,7 @@ class Qemu:
             if r:
                 chunk = os.read(self.proc.stdout.fileno(), 65536)
                 if not chunk:
-                    raise NotReady("QEMU exited (status %s)" % self.proc.wait())
+                    raise self.exited()
                 self.console += chunk
         # The line is complete once its newline is in: what follows it is nothing.
         while not self.console.rstrip(b"\r").endswith(b"\n"):
@@ -116,6 +120,13 @@ class Qemu:
                 break
             self.console += os.read(self.proc.stdout.fileno(), 65536)
         return self.console.decode("utf-8", "replace")
+
+    def exited(self):
+        """The error for a QEMU that exited before it could be used (a bad -m, a missing
+        kernel): its status and its own message, the same words whoever started it."""
+        status = self.proc.wait()
+        return QemuError("QEMU exited (status %d) before it could be used:\n%s"
+                         % (status, self.drain_output()))
 
     def drain_output(self):
         """What an exited QEMU left on its stdout and stderr (its own error message)."""
@@ -138,7 +149,10 @@ class Qemu:
         msg = {"execute": command}
         if arguments:
             msg["arguments"] = arguments
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        try:
+            self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        except OSError:
+            self._qmp_gone()
         while True:
             reply = self._qmp_read()
             if "return" in reply:
@@ -151,24 +165,41 @@ class Qemu:
         self._qmp_read()                      # the greeting
         self.qmp("qmp_capabilities")
 
+    def _qmp_gone(self):
+        """QMP closed (a reset when QEMU exits with our command unread) or went silent: QEMU's
+        own message when it exited, else a QemuError saying QMP stopped answering."""
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            raise QemuError("QMP connection closed or silent") from None
+        raise self.exited()
+
     def _qmp_read(self):
         while b"\n" not in self.buf:
             r, _, _ = select.select([self.sock], [], [], 60)
-            chunk = self.sock.recv(65536) if r else b""
+            try:
+                chunk = self.sock.recv(65536) if r else b""
+            except OSError:                   # ECONNRESET: QEMU exited, our command unread
+                chunk = b""
             if not chunk:
-                try:
-                    self.proc.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    raise QemuError("QMP connection closed or silent") from None
-                # QEMU exited (a bad -m, a missing kernel): its own message says why.
-                raise QemuError("QEMU exited (status %d) before it could be used:\n%s"
-                                % (self.proc.returncode, self.drain_output()))
+                self._qmp_gone()
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         reply = json.loads(line)
         return reply if "event" not in reply else self._qmp_read()
 
     # ---- dumps ------------------------------------------------------------------------------
+    def csrs_note(self):
+        """The KLAYOUT note of the stopped hart's mepc and mscratch (HMP `info registers`, the
+        only place QMP shows CSRs), or b"" when QEMU does not print them."""
+        text = self.qmp("human-monitor-command", **{"command-line": "info registers"})
+        got = dict(re.findall(r"^ (mepc|mscratch) +([0-9a-fA-F]+)\r?$", text, re.M))
+        if set(got) != {"mepc", "mscratch"}:
+            return b""
+        c = kbuild.constants()
+        return _note(c.LR_NOTE_OWNER.encode(), c.LR_NOTE_CSRS,
+                     struct.pack("<QQ", int(got["mepc"], 16), int(got["mscratch"], 16)))
+
     def ram_size(self):
         return self.qmp("query-memory-size-summary")["base-memory"]
 
@@ -185,10 +216,11 @@ class Qemu:
         fields["record"], fields["available"] = int(fields["record"], 16), int(fields["available"], 16)
         return fields
 
-    def dump(self, elf=None, raw=None):
+    def dump(self, elf=None, raw=None, csrs=False):
         """Stops the guest and writes an ELF core (dump-guest-memory) and/or raw RAM (pmemsave,
         from the RAM base the ready line names) of the same moment. QEMU creates them mode
-        0400: old ones are removed first."""
+        0400: old ones are removed first. csrs: the core gets the KLAYOUT note of the hart's
+        CSRs, its notes moved to the end of the file (_add_notes)."""
         base = self.ready_fields()["ram"][0] if raw else None
         self.qmp("stop")
         for path in (elf, raw):
@@ -196,6 +228,8 @@ class Qemu:
                 os.unlink(path)
         if elf:
             self.dump_full_core(elf)
+            if csrs:
+                _add_notes(elf, self.csrs_note())
         if raw:
             size = self.ram_size()
             if size > FULL_PROGRESS:
@@ -238,6 +272,7 @@ class Qemu:
         c = kbuild.constants()
         low = (base, max(record, c.RECORD_ADDR) + c.RECORD_SIZE)
         self.qmp("stop")
+        self.sparse_notes = self.csrs_note()
         if os.path.lexists(path):
             os.unlink(path)
         # QEMU's small cores go beside the output (no directory in /tmp to leave behind) and
@@ -272,7 +307,7 @@ class Qemu:
             cores.append(part)
             self.qmp("dump-guest-memory", paging=False, protocol="file:" + part,
                      begin=lo, length=hi - lo)
-        _write_sparse_core(path, cores, (base, end), c)
+        _write_sparse_core(path, cores, (base, end), c, self.sparse_notes)
         return ranges
 
     def close(self):
@@ -375,15 +410,16 @@ def _note(owner, ntype, desc):
     return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
 
 
-def _write_sparse_core(path, cores, ram, c):
-    """One ELF core from QEMU's small ones: the first one's notes (NT_PRSTATUS per hart) and a
-    KLAYOUT note (RAM lo, hi: the inspector's layout.ram and its sparse mode read it), then
-    every core's PT_LOAD. Written to PATH.tmp and renamed: no half core under the real name."""
+def _write_sparse_core(path, cores, ram, c, extra_notes=b""):
+    """One ELF core from QEMU's small ones: the first one's notes (NT_PRSTATUS per hart), a
+    KLAYOUT note (RAM lo, hi: the inspector's layout.ram and its sparse mode read it) and
+    extra_notes, then every core's PT_LOAD. Written to PATH.tmp and renamed: no half core under
+    the real name."""
     ehdr, notes, loads = _core_parts(cores[0])
     for core in cores[1:]:
         loads += _core_parts(core)[2]
     loads.sort()
-    notes += _note(c.LR_NOTE_OWNER.encode(), c.LR_NOTE_RAM, struct.pack("<QQ", *ram))
+    notes += _note(c.LR_NOTE_OWNER.encode(), c.LR_NOTE_RAM, struct.pack("<QQ", *ram)) + extra_notes
     phnum = 1 + len(loads)
     offset = 64 + 56 * phnum
     phdrs = struct.pack("<IIQQQQQQ", 4, 0, offset, 0, 0, len(notes), len(notes), 0)
@@ -411,6 +447,40 @@ def _write_sparse_core(path, cores, ram, c):
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _add_notes(path, notes):
+    """Notes added to the ELF core QEMU wrote, whatever its size: its notes and these go to the
+    end of the file and its PT_NOTE header is pointed at them (its old notes stay, unreferenced).
+    QEMU makes the file mode 0400: written through a descriptor opened before that is dropped."""
+    if not notes:
+        return
+    mode = os.stat(path).st_mode
+    os.chmod(path, mode | 0o200)
+    try:
+        with open(path, "r+b") as f:
+            head = f.read(64)
+            phoff, = struct.unpack_from("<Q", head, 32)
+            phentsize, phnum = struct.unpack_from("<HH", head, 54)
+            for i in range(phnum):
+                f.seek(phoff + i * phentsize)
+                ph = bytearray(f.read(56))
+                if struct.unpack_from("<I", ph, 0)[0] != 4:     # PT_NOTE
+                    continue
+                off, filesz = struct.unpack_from("<Q", ph, 8)[0], struct.unpack_from("<Q", ph, 32)[0]
+                f.seek(off)
+                old = f.read(filesz)
+                end = f.seek(0, os.SEEK_END)
+                at = end + (-end % 8)
+                f.write(b"\0" * (at - end) + old + notes)
+                struct.pack_into("<Q", ph, 8, at)                # p_offset
+                struct.pack_into("<QQ", ph, 32, len(old) + len(notes), len(old) + len(notes))
+                f.seek(phoff + i * phentsize)
+                f.write(ph)
+                return
+        raise QemuError("'%s': QEMU wrote a core without a PT_NOTE" % path)
+    finally:
+        os.chmod(path, mode)
 
 
 def _raise_on_sigterm(signum, frame):
@@ -446,7 +516,7 @@ def main():
             if not a.quiet:
                 sys.stdout.write(text.replace("\r", ""))
             if a.action == "dump" and (a.elf or a.raw):
-                q.dump(elf=a.elf, raw=a.raw)
+                q.dump(elf=a.elf, raw=a.raw, csrs=True)
             if a.action == "dump" and a.sparse:
                 q.dump_sparse(a.sparse, a.inspector)
     except QemuError as e:

@@ -3,77 +3,27 @@
 Every verdict and every text `klayout check|show|stacks|record` print is the engine's, the
 same C the inspector runs on dumps: nothing here decides anything. GDB only lends the engine
 its target: physical reads through Inferior.read_memory (live over the gdbstub, or a core),
-the selected thread's pc and sp as hart 0, the core's RAM segment, the loaded kernel ELF.
+hart 0's pc and sp (from the hart's thread, whichever thread is selected), the core's RAM
+segment, the loaded kernel ELF.
 Why ctypes rather than a core snapshot handed to the inspector: no file to write, and each
 stack is one read_memory call (docs/gdb.md has the measurements)."""
 import ctypes
-import ctypes.util
 
 import gdb
 
 from klayout import constants as C
-from klayout import libpath
+from klayout import libklayout
 from klayout import utils
-
-_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p,
-                         ctypes.c_uint64)
-_lib = None
-
-
-def library_path():
-    """Where libklayout.so is: libpath.libklayout() (the one place that looks: $KLAYOUT_LIB, an
-    installed copy, the tree's build/), then the dynamic loader's own search."""
-    return libpath.libklayout() or ctypes.util.find_library("klayout")
-
-
-def _signatures(lib):
-    P, S, I, U64 = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_uint64
-    sig = {
-        "kl_new": (P, [ctypes.c_char_p, _READ, P]),
-        "kl_set_live": (None, [P, I]),
-        "kl_set_ram": (None, [P, U64, U64]),
-        "kl_set_sparse": (None, [P, I]),
-        "kl_add_hart": (None, [P, U64, U64]),
-        "kl_set_no_harts": (None, [P, ctypes.c_char_p]),
-        "kl_load": (I, [P]),
-        "kl_open_elf": (I, [P, ctypes.c_char_p]),
-        "kl_close": (None, [P]),
-        "kl_header_ok": (I, [P]),
-        "kl_header_problem": (I, [P, ctypes.c_char_p, S]),
-        "kl_record_warning": (I, [P, ctypes.c_char_p, S]),
-        "kl_elf_matches": (I, [P]),
-        "kl_other_build": (I, [P, ctypes.c_char_p, S]),
-        "kl_check_text": (P, [P, I, I, ctypes.POINTER(S)]),
-        "kl_stacks_text": (P, [P]),
-        "kl_record_text": (P, [P]),
-        "kl_diagram_text": (P, [P]),
-        "kl_free": (None, [P]),
-        "kl_task_state_name": (ctypes.c_char_p, [ctypes.c_uint32]),
-        "kl_task_name_bytes": (ctypes.c_char_p, [ctypes.c_char_p]),
-        "kl_set_program": (None, [ctypes.c_char_p]),
-        "kl_last_error": (ctypes.c_char_p, []),
-    }
-    for name, (res, args) in sig.items():
-        f = getattr(lib, name)
-        f.restype, f.argtypes = res, args
 
 
 def library():
     """The loaded engine, or a GdbError saying how to build it."""
-    global _lib
-    if _lib is None:
-        path = library_path()
-        if path is None:
-            raise gdb.GdbError("klayout: libklayout.so not found (run `make host`, or set "
-                               "KLAYOUT_LIB to its path)")
-        try:
-            lib = ctypes.CDLL(path)
-            _signatures(lib)
-        except (OSError, AttributeError) as e:
-            raise gdb.GdbError("klayout: cannot load %s: %s" % (path, e)) from None
-        lib.kl_set_program(None)            # messages come back as GdbErrors, not on stderr
-        _lib = lib
-    return _lib
+    try:
+        return libklayout.load()
+    except LookupError as e:
+        raise gdb.GdbError("klayout: %s" % e) from None
+    except (OSError, AttributeError) as e:
+        raise gdb.GdbError("klayout: cannot load %s: %s" % (libklayout.path(), e)) from None
 
 
 def _target_name(kind):
@@ -90,13 +40,32 @@ def _target_name(kind):
 
 
 def _hart():
-    """(pc, sp) of the selected thread's newest frame, or None without registers."""
+    """(pc, sp) of hart 0 whichever thread is selected, or None without registers: the first
+    thread that is not a task's (a task's thread id is GDBCORE_TASK_PID_BASE + N, on a core from
+    `inspector gdbcore` and live through the thread proxy), read in that thread, then the
+    selected thread and frame put back."""
+    harts = [th for th in gdb.selected_inferior().threads()
+             if th.is_valid() and utils.thread_tid(th) <= C.GDBCORE_TASK_PID_BASE]
+    if not harts:
+        return None
+    hart, selected = min(harts, key=lambda th: th.num), gdb.selected_thread()
     try:
-        frame = gdb.newest_frame()
+        frame = gdb.selected_frame() if selected is not None else None
+    except gdb.error:
+        frame = None
+    try:
+        if hart != selected:
+            hart.switch()
+        newest = gdb.newest_frame()
         mask = 0xffffffffffffffff
-        return int(frame.read_register("pc")) & mask, int(frame.read_register("sp")) & mask
+        return int(newest.read_register("pc")) & mask, int(newest.read_register("sp")) & mask
     except (gdb.error, RuntimeError):
         return None
+    finally:
+        if hart != selected and selected is not None and selected.is_valid():
+            selected.switch()
+            if frame is not None and frame.is_valid():
+                frame.select()
 
 
 class Session:
@@ -117,7 +86,7 @@ class Session:
             return 0
 
         self.s = None
-        self._read = _READ(read)              # kept alive as long as the session
+        self._read = libklayout.READ(read)              # kept alive as long as the session
         self.name = _target_name(kind).encode()
         self.s = self.lib.kl_new(self.name, self._read, None)
         if not self.s:

@@ -6,6 +6,8 @@ then gives `thread N`, `bt full`, `frame`, `info locals` of any task: nothing is
 Thread ids (LWP on a core, thread id live): the hart keeps its own (1), task N is
 TASK_TID_BASE + N, as inspector/gdbcore.c (GDBCORE_TASK_PID_BASE) and kthreads.py number them."""
 import os
+import re
+import shlex
 
 import gdb
 
@@ -17,14 +19,8 @@ TASK_TID_BASE = C.GDBCORE_TASK_PID_BASE   # include/harness.h
 PROXY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kthreads.py")
 
 
-def thread_tid(th):
-    """The thread's id as the core or the stub gave it: LWP, else the thread id."""
-    pid, lwp, tid = th.ptid
-    return lwp or tid or pid
-
-
 def task_of_thread(rec, th):
-    tid = thread_tid(th)
+    tid = utils.thread_tid(th)
     if tid <= TASK_TID_BASE:
         return None
     for t in rec.tasks:
@@ -65,7 +61,7 @@ GDB is connected through the thread proxy (`klayout connect PORT`, `make debug`)
             t = task_of_thread(rec, th)
             if t is None:
                 on = "kernel" if rec.current == 0 else "task %d" % rec.current
-                rows.append((str(th.num), str(thread_tid(th)), "-", "hart", "runs " + on,
+                rows.append((str(th.num), str(utils.thread_tid(th)), "-", "hart", "runs " + on,
                              "-", "live"))
                 continue
             ntasks += 1
@@ -75,7 +71,7 @@ GDB is connected through the thread proxy (`klayout connect PORT`, `make debug`)
             why = why_stopped(rec, t)
             if why:
                 state += " (%s)" % why
-            rows.append((str(th.num), str(thread_tid(th)), str(t.id), t.name, state,
+            rows.append((str(th.num), str(utils.thread_tid(th)), str(t.id), t.name, state,
                          "0x%x-0x%x" % (t.lo, t.hi), "0x%x" % t.saved_sp))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
@@ -92,13 +88,27 @@ GDB is connected through the thread proxy (`klayout connect PORT`, `make debug`)
 KlayoutThreads()
 
 
+def remote_address():
+    """HOST:PORT of the gdbstub GDB is connected to directly (`target remote HOST:PORT`), or
+    None (no connection, a core, a pipe such as the proxy's own)."""
+    conn = getattr(gdb.selected_inferior(), "connection", None)
+    details = getattr(conn, "details", None) if conn is not None else None
+    if conn is None or conn.type not in ("remote", "extended-remote") or not details:
+        return None
+    where = details[4:] if details.startswith("tcp:") else details
+    return where if re.match(r"^[\w.-]*:\d+$", where) else None
+
+
 class KlayoutConnect(gdb.Command):
     """Connect to QEMU's gdbstub with every task as a thread.
 
-Usage: klayout connect [HOST:]PORT
+Usage: klayout connect [[HOST:]PORT]
 
-Runs `target remote | kthreads.py HOST:PORT` (HOST 127.0.0.1 by default): GDB starts the
-thread proxy on a pipe, so nothing else listens, and the proxy ends with the connection.
+Runs `target remote | kthreads.py HOST:PORT KERNEL.elf` (HOST 127.0.0.1 by default, the
+loaded ELF): GDB starts the thread proxy on a pipe, so nothing else listens, and the proxy
+ends with the connection. Works on a kernel stopped at reset or already running. Without
+an argument, the gdbstub of a plain `target remote HOST:PORT` GDB is connected to now: it
+disconnects and comes back through the proxy.
 Then `info threads` lists the hart and every task of the layout record."""
 
     def __init__(self):
@@ -106,12 +116,24 @@ Then `info threads` lists the hart and every task of the layout record."""
 
     def invoke(self, arg, from_tty):
         _, _, pos = utils.parse_args(arg)
-        if len(pos) != 1:
-            raise gdb.GdbError("usage: klayout connect [HOST:]PORT")
-        where = pos[0] if ":" in pos[0] else "127.0.0.1:" + pos[0]
-        if not where.rsplit(":", 1)[1].isdigit():
-            raise gdb.GdbError("klayout connect: not a port: '%s'" % pos[0])
-        gdb.execute("target remote | /usr/bin/python3 %s %s" % (PROXY, where), from_tty)
+        if len(pos) > 1:
+            raise gdb.GdbError("usage: klayout connect [[HOST:]PORT]")
+        if pos:
+            where = pos[0] if ":" in pos[0] else "127.0.0.1:" + pos[0]
+            if not where.rsplit(":", 1)[1].isdigit():
+                raise gdb.GdbError("klayout connect: not a port: '%s'" % pos[0])
+        else:
+            where = remote_address()
+            if where is None:
+                raise gdb.GdbError("klayout connect: no `target remote HOST:PORT` to take over: "
+                                   "give the gdbstub's [HOST:]PORT")
+            gdb.execute("disconnect", to_string=True)
+        try:
+            elf = " " + shlex.quote(utils.kernel_objfile().filename)
+        except gdb.GdbError:
+            elf = ""                        # no ELF: a trap being saved cannot be told apart
+        gdb.execute("target remote | /usr/bin/python3 %s %s%s" % (shlex.quote(PROXY), where, elf),
+                    from_tty)
 
 
 KlayoutConnect()

@@ -56,6 +56,13 @@ def target_kind():
     return "live"
 
 
+def thread_tid(th):
+    """A thread's id as the core or the stub gave it: LWP, else the thread id, else the pid
+    (the hart keeps QEMU's own, 1; task N is GDBCORE_TASK_PID_BASE + N)."""
+    pid, lwp, tid = th.ptid
+    return lwp or tid or pid
+
+
 def read_memory(addr, length, what="memory"):
     """length bytes at addr, in one read; gdb.MemoryError becomes a GdbError naming the address."""
     if length <= 0:

@@ -1,27 +1,41 @@
-"""frames.py: `test-frames`, GDB's own backtrace as one `FRAME name` line per frame, without the
-tail-call frames GDB synthesizes from DWARF call sites (the frame-pointer walk of `klayout bt`
-cannot see those) and stopping after task_main (a task's outermost frame). tests/gdb/run.py
-compares it with `klayout bt` for the stack on the hart."""
+"""frames.py: `test-threads`, every thread's frames as GDB's own unwinder gives them, one line
+each, and the hart's mepc: tests/gdb/run.py checks, wherever the hart is stopped, that the hart's
+thread shows only the kernel's frames and each task's thread the task's own."""
 import gdb
 
 
-class TestFrames(gdb.Command):
-    """Print GDB's frames for comparison with klayout bt (tests only)."""
+class TestThreads(gdb.Command):
+    """For tests: one line per thread, `THREAD num tid pc frames`, its frames' function names
+    from GDB's own unwinder (at most 200); then `MEPC value` of the hart (thread 1) when the
+    target has it. The selected thread is put back."""
 
     def __init__(self):
-        super().__init__("test-frames", gdb.COMMAND_STACK)
+        super().__init__("test-threads", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
-        f = gdb.newest_frame()
-        while f is not None:
-            if f.type() != gdb.TAILCALL_FRAME:
-                gdb.write("FRAME %s\n" % f.name())
-            if f.name() == "task_main":
-                break
-            try:
-                f = f.older()
-            except gdb.error:
-                break
+        selected = gdb.selected_thread()
+        mepc = None
+        for th in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
+            th.switch()
+            f, names = gdb.newest_frame(), []
+            pc = f.pc()
+            while f is not None and len(names) < 200:
+                names.append(f.name() or "??")
+                try:
+                    f = f.older()
+                except gdb.error:
+                    break
+            pid, lwp, tid = th.ptid
+            gdb.write("THREAD %d %d 0x%x %s\n" % (th.num, lwp or tid or pid, pc, ",".join(names)))
+            if th.num == 1:
+                try:
+                    mepc = int(gdb.parse_and_eval("$mepc")) & 0xffffffffffffffff
+                except (gdb.error, ValueError, TypeError):
+                    mepc = None             # a core: QEMU writes no CSRs
+        if selected is not None:
+            selected.switch()
+        if mepc is not None:
+            gdb.write("MEPC 0x%x\n" % mepc)
 
 
-TestFrames()
+TestThreads()

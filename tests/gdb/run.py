@@ -19,6 +19,8 @@ import argparse
 import ast
 import json
 import os
+import pty
+import random
 import re
 import select
 import signal
@@ -256,6 +258,11 @@ def t_no_target(k):
     h = s.out("help klayout")
     R.ok("help klayout lists every command",
          all("klayout %s --" % c in h for c in ("bt", "check", "record", "show", "stacks")), h)
+    users = [os.path.relpath(os.path.join(d, f), ROOT)
+             for d, _, fs in os.walk(os.path.join(ROOT, "gdb-scripts")) for f in fs
+             if f.endswith((".py", ".gdb", ".in")) and "elftools" in open(os.path.join(d, f)).read()]
+    R.ok("the GDB scripts need no pyelftools (GDB's own unwinder does their backtraces)", not users,
+         "importing it: %s" % users)
 
 
 def t_reset(k):
@@ -278,16 +285,15 @@ def t_reset(k):
 
 
 def task_frames_ok(f, depth):
-    """A task's frames at any instant: [task_at_depth] on top of k task_dive (all `depth` of them
-    under task_at_depth, at most `depth` otherwise), task_main at the bottom (GDB's own bt may
-    add `??` for the entry's zero return address)."""
+    """A task's frames at any instant: [sys_yield] and [task_at_depth] on top of k task_dive
+    (all `depth` of them under task_at_depth, at most `depth` otherwise), task_main at the
+    bottom (GDB's own bt adds `??` for the entry's zero return address). Never trap.S: a task's
+    thread starts where the task is, whatever the hart is doing for it."""
     f = [x for x in f if x != "??"]
     if not f or f[-1] != "task_main":
         return False
-    if f[0] == "trap_entry":
-        # The hart caught in trap.S before the kernel took its own stack: the task's sp and s0
-        # are still the hart's, the interrupted function's own frame may show twice or not.
-        return all(x in ("task_dive", "task_at_depth") for x in f[1:-1]) and len(f) - 2 <= depth + 1
+    if f[0] == "sys_yield":
+        f = f[1:]
     body = f[:-1]
     if body and body[0] == "task_at_depth":
         return body[1:] == ["task_dive"] * depth
@@ -305,33 +311,16 @@ def hart_stack(rows, sp):
                  if sp is not None and int(r["lo"], 16) < sp <= int(r["hi"], 16)), None)
 
 
-def running_bt_agrees(name, s):
-    """When the hart was caught in a task (its sp in the task's stack), klayout bt of that task
-    from the hart's registers names GDB's own frames; when it was in the kernel, there is nothing
-    to compare (the kernel keeps no frames between traps)."""
-    rows = stack_rows(s.out("klayout stacks"))
-    owner = hart_stack(rows, hart_sp(s))
-    live = [owner] if owner and owner.startswith("task ") else []
-    if not live:
-        R.note("%s: the hart was in the kernel: no task's bt to compare with GDB's" % name)
-        return
-    who = live[0].split("'")[1]
-    got, want = frames(s.out("klayout bt %s" % who)), [x for x in frames(s.out("bt")) if x != "??"]
-    R.ok("%s: bt of the running task from the hart's registers matches GDB's bt" % name,
-         got == want, "%s vs %s" % (got, want))
-
-
 def t_after_boot(k, dump):
     """The running kernel interrupted after the ready line, live; then that moment as a core."""
     port = free_port()
     rec_raw = os.path.join(OUT, "default", "record-live.bin")
     cmds = ["klayout record", "klayout show", "klayout stacks", "klayout check -v",
-            "klayout bt alpha", "klayout bt beta", "klayout bt gamma", "klayout bt 3",
-            "klayout bt kernel", "bt", "klayout bt nosuch", "klayout stacks extra-arg",
+            "klayout bt beta", "bt", "klayout bt nosuch", "klayout stacks extra-arg",
             "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         s = gdb(k, cmds, port=port, ready=q)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
     live_ok = R.ok("after boot: GDB interrupted the running kernel after the ready line",
                    "magic: 0x44524f4359414c4b" in s.out("klayout record") and s.rc != -1,
                    s.text[-600:])
@@ -345,13 +334,23 @@ def t_after_boot(k, dump):
          owner is not None
          and int(rows[owner]["used now"]) == int(rows[owner]["hi"], 16) - sp,
          "%s, $sp %s" % (rows, sp))
-    running_bt_agrees("after boot (live)", s)
+    no_task_threads("after boot (plain target remote)", s)
     R.ok("after boot (live): bad arguments give one-line errors",
          "no task 'nosuch' in the record (tasks: 1 alpha, 2 beta, 3 gamma)"
          in s.out("klayout bt nosuch") and "klayout stacks takes no arguments" in s.out("klayout stacks extra-arg")
          and "Traceback" not in s.text, s.out("klayout bt nosuch"))
     agree_with_inspector("after boot (live vs dump)", s.out("klayout check -v"),
                          inspector_check(dump, k))
+
+
+def no_task_threads(name, s):
+    """Without task threads (plain target remote, QEMU's own dump) klayout bt says how to get
+    them, in one line."""
+    out = s.out("klayout bt beta")
+    R.ok("%s: klayout bt says a task has no thread and how to get one" % name,
+         out.strip() == "task 2 'beta' has no thread here: every task is a thread live through "
+         "`klayout connect PORT` (make debug) and on a core from `inspector gdbcore DUMP -o CORE`",
+         out)
 
 
 def common_after_boot(name, s, rec_raw):
@@ -384,16 +383,6 @@ def common_after_boot(name, s, rec_raw):
     R.ok("%s: every sentinel ok, every task's use measured from its saved sp or the hart's" % name,
          all(r["sentinel"] == "ok" for r in rows.values()) and all(use_ok(r) for r in tasks)
          and sum(r["used now"] == "-" for r in tasks) <= 1, str(rows))
-    for task, depth in (("alpha", 20), ("beta", 5), ("gamma", 60)):
-        f = frames(s.out("klayout bt %s" % task))
-        R.ok("%s: bt %s: task_dive up to x%d under task_main, task_at_depth at the bottom"
-             % (name, task, depth), task_frames_ok(f, depth), "%s" % f)
-    R.ok("%s: bt 3 is bt gamma" % name,
-         s.out("klayout bt 3") == s.out("klayout bt gamma"), s.out("klayout bt 3")[:300])
-    bt = s.out("klayout bt gamma")
-    R.ok("%s: bt shows file:line like GDB" % name,
-         re.search(r"^#\d+  0x[0-9a-f]{16} in task_dive \(a, level\) at kernel/ucode\.c:\d+$", bt,
-                   re.M) is not None, bt[:400])
     viol, status, summary = check_lines(s.out("klayout check -v"))
     expect = expected_violations(rec_raw)
     got = {v.split(":", 1)[0] for v in viol}
@@ -408,15 +397,17 @@ def common_after_boot(name, s, rec_raw):
 
 
 def t_deepest(k):
-    """Stopped in task_at_depth (user mode) with gamma at its configured depth: gamma runs."""
+    """Stopped in task_at_depth (user mode) with gamma at its configured depth: gamma runs.
+    A plain `target remote` taken over by the thread proxy (`klayout connect` without an
+    argument): every task is a thread, and gamma's is the hart."""
     port = free_port()
     cond = "break task_at_depth if a->id == 3"
     rec_raw = os.path.join(OUT, "default", "record-deepest.bin")
-    cmds = ["klayout stacks", "klayout bt gamma", "bt", "source tests/gdb/frames.py",
-            "test-frames", "klayout bt alpha", "klayout bt kernel", "klayout check",
-            "klayout show", "p/x $sp", record_bytes_cmd(rec_raw)]
+    cmds = ["klayout stacks", "klayout bt gamma", "bt", "klayout bt alpha", "thread 2", "bt",
+            "thread 1", "klayout bt 3 2", "klayout bt kernel", "klayout check", "klayout show",
+            "p/x $sp", record_bytes_cmd(rec_raw)]
     with kqemu.Qemu(k, MEM, gdb=port) as q:
-        s = gdb(k, cmds, port=port, pre=[cond, "continue"])
+        s = gdb(k, cmds, port=port, pre=["klayout connect", cond, "continue"])
     if not R.ok("deepest call: GDB stopped in task_at_depth with gamma at depth",
                 "task_at_depth" in s.out("bt") and s.rc != -1, s.text[-800:]):
         return
@@ -431,16 +422,21 @@ def t_deepest(k):
          krow and int(krow["used now"]) == int(krow["hi"], 16) - int(krow["saved sp"], 16),
          str(rows))
     f = frames(s.out("klayout bt gamma"))
-    R.ok("deepest call: bt gamma shows task_dive 60 times under task_at_depth",
-         f == ["task_at_depth"] + ["task_dive"] * 60 + ["task_main"], str(f))
-    gf = re.findall(r"^FRAME (\S+)$", s.out("test-frames"), re.M)
-    R.ok("deepest call: bt gamma (live registers) names GDB's frames (tail calls aside)",
-         f == [x for x in gf if x != "??"], "%s vs %s" % (f, gf))
+    R.ok("deepest call: klayout bt gamma shows task_dive 60 times under task_at_depth",
+         f == ["task_at_depth"] + ["task_dive"] * 60 + ["task_main", "??"], str(f))
+    R.ok("deepest call: klayout bt gamma (running: the hart's thread) is GDB's bt, selected thread "
+         "kept", s.out("klayout bt gamma").split("\n", 1)[1] == s.out("bt", 0)
+         and s.out("klayout bt gamma").startswith("task 3 'gamma', running, thread 4\n"),
+         s.out("klayout bt gamma")[:200])
     f = frames(s.out("klayout bt alpha"))
-    R.ok("deepest call: bt alpha (saved frame) is a task's stack at some depth up to 20",
-         task_frames_ok(f, 20), str(f))
-    R.ok("deepest call: bt kernel (switched out) says the kernel keeps no frames between traps",
-         "no frames" in s.out("klayout bt kernel"), s.out("klayout bt kernel"))
+    R.ok("deepest call: klayout bt alpha (saved frame) is its thread's bt, a task's stack at some "
+         "depth up to 20", task_frames_ok(f, 20) and s.out("klayout bt alpha").split("\n", 1)[1]
+         == s.out("bt", 1), "%s vs %s" % (f, frames(s.out("bt", 1))))
+    R.ok("deepest call: klayout bt takes bt's options (a count)",
+         frames(s.out("klayout bt 3 2")) == ["task_at_depth", "task_dive"], s.out("klayout bt 3 2"))
+    R.ok("deepest call: klayout bt kernel: not a task",
+         "no task 'kernel' in the record (tasks: 1 alpha, 2 beta, 3 gamma)"
+         in s.out("klayout bt kernel"), s.out("klayout bt kernel"))
     out = s.out("klayout check")
     got = {l.split(":", 1)[0] for l in out.splitlines() if VIOLATION_RE.match(l)}
     expect = expected_violations(rec_raw)
@@ -450,8 +446,7 @@ def t_deepest(k):
 
 def t_core(k, dump):
     cmds = ["klayout record", "klayout show", "klayout stacks", "klayout check -v",
-            "klayout bt alpha", "klayout bt beta", "klayout bt gamma", "klayout bt 3",
-            "klayout bt kernel", "bt", "klayout check --min-headroom 80",
+            "klayout bt beta", "bt", "klayout check --min-headroom 80",
             "klayout check --min-headroom 200", record_bytes_cmd(os.path.join(OUT, "rec.bin")),
             "python from klayout import utils; utils.read_memory(0x1f000000, 8, 'nothing')"]
     s = gdb(k, cmds, core=dump)
@@ -460,7 +455,7 @@ def t_core(k, dump):
          out.strip() == "cannot read nothing: 8 bytes at 0x1f000000"
          or "gdb.GdbError: cannot read nothing: 8 bytes at 0x1f000000" in out, out)
     common_after_boot("core", s, os.path.join(OUT, "rec.bin"))
-    running_bt_agrees("core", s)
+    no_task_threads("core (QEMU's own)", s)
     out = s.out("klayout check --min-headroom 80")
     R.ok("core: --min-headroom 80 flags gamma (75%) and nobody above 80%",
          "stack.headroom: task 3 'gamma': at 0x" in out and "task 1 'alpha'" not in out, out)
@@ -504,7 +499,7 @@ def t_violations():
             # Live, interrupted after the ready line, then the same moment as a core.
             with kqemu.Qemu(k, mem, gdb=port) as q:
                 live = gdb(k, cmds, port=port, ready=q)
-                q.dump(elf=dump)
+                q.dump(elf=dump, csrs=True)
         except kqemu.QemuError as e:
             R.ok("violation %s: dump taken" % name, False, str(e))
             continue
@@ -653,6 +648,169 @@ def t_debug(k):
          p.stdout[-600:])
 
 
+class Terminal:
+    """A shell command run as a terminal emulator or a tmux pane runs it: `sh -c COMMAND` as the
+    session leader of a new pseudo-terminal, its foreground process group, so a Ctrl-C typed
+    there is SIGINT to that whole group (the shell, make, debug.py: everything but what put
+    itself in the foreground). Everything on the terminal is kept in .out."""
+
+    def __init__(self, command):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:                   # the child: the pty is its controlling terminal
+            try:
+                os.chdir(ROOT)
+                os.environ["TERM"] = "dumb"  # GDB without colours or bracketed paste
+                os.execvp("sh", ["sh", "-c", command])
+            finally:
+                os._exit(127)
+        self.out, self.status = b"", None
+
+    def expect(self, pattern, timeout=60.0):
+        """Reads until pattern (a regex on bytes) shows after what was seen so far; False on a
+        timeout or the end of the terminal."""
+        start, deadline = len(self.out), time.monotonic() + timeout
+        while not re.search(pattern, self.out[start:]):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.fd], [], [], min(left, 0.5))
+            if r:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:             # EIO: every process of the session is gone
+                    chunk = b""
+                if not chunk:
+                    return bool(re.search(pattern, self.out[start:]))
+                self.out += chunk
+        return True
+
+    def type(self, data):
+        os.write(self.fd, data)
+
+    def close(self, timeout=30.0):
+        """The shell's exit status. If it outlives the timeout its process group (the shell,
+        make, debug.py) is killed; closing the terminal then hangs up the rest (GDB, in a group
+        of its own), and QEMU dies with debug.py."""
+        deadline = time.monotonic() + timeout
+        while self.status is None and time.monotonic() < deadline:
+            self.expect(rb"$^", 0.2)        # keep draining the terminal
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+        if self.status is None:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        os.close(self.fd)
+        return self.status
+
+
+def t_debug_terminal(k):
+    """`make debug` at a terminal (issue 18, item 7), as `tmux new-session 'make debug; ...'`
+    runs it: a Ctrl-C while the kernel runs and another at GDB's prompt reach GDB alone (the
+    shell and make go on), GDB lists the threads there; then ROUNDS more Ctrl-Cs at random
+    instants, each time every task's thread a true backtrace (issue 18's "done when"); after
+    `quit` the shell's next command runs and sees make's status 0."""
+    build = os.path.relpath(os.path.dirname(k), ROOT)
+    t = Terminal("make -s debug BUILD=%s CONFIG=examples/default.conf; echo \"after make "
+                 "debug: $?\"" % build)
+    try:
+        steps = [(rb"\(gdb\) $", b"continue\n"), (rb"Continuing\.", None),
+                 (None, b"\x03"), (rb"(?s)SIGINT.*\(gdb\) $", b"\x03"),
+                 (rb"(?s)Quit.*\(gdb\) $", b"info threads\n"),
+                 (rb"(?s)Thread 1003 \"gamma\".*\(gdb\) $", b"source tests/gdb/frames.py\n"),
+                 (rb"\(gdb\) $", None)]
+        done = []
+        for pattern, keys in steps:
+            if pattern is not None and not t.expect(pattern):
+                break
+            if pattern is None:
+                time.sleep(2.0)             # the kernel runs a while, past its ready line
+            if keys:
+                t.type(keys)
+            done.append(keys)
+        rng, rounds = random.Random(), []
+        for _ in range(DEBUG_ROUNDS if len(done) == len(steps) else 0):
+            t.type(b"continue\n")
+            if not t.expect(rb"Continuing\."):
+                break
+            time.sleep(rng.uniform(0.3, 1.2))  # after GDB has resumed the target
+            t.type(b"\x03")
+            at = len(t.out)
+            if not (t.expect(rb"(?s)SIGINT.*\(gdb\) $") and (t.type(b"test-threads\n") or True)
+                    and t.expect(rb"(?s)THREAD 1 .*\(gdb\) $")):
+                break
+            rounds.append(test_threads(t.out[at:].decode(errors="replace").replace("\r", ""))[0])
+        t.type(b"quit\n")
+        if t.expect(rb"Quit anyway\? \(y or n\) $"):
+            t.type(b"y\n")
+        finished = t.expect(rb"after make debug: \d+")
+    finally:
+        status = t.close()
+    text = t.out.decode(errors="replace")
+    R.ok("make debug at a terminal: Ctrl-C while the kernel runs and at the prompt reach GDB, "
+         "which interrupts the kernel and lists every task", len(done) == len(steps), text[-1200:])
+    depth = {GDBCORE_TID + 1: 20, GDBCORE_TID + 2: 5, GDBCORE_TID + 3: 60}  # examples/default.conf
+    bad = ["%d: %s" % (tid, f[:5]) for r in rounds for tid, _, f in r.values()
+           if tid in depth and not task_frames_ok(f, depth[tid])]
+    R.ok("make debug at a terminal: %d Ctrl-Cs at random instants, every task's thread a true "
+         "backtrace each time" % DEBUG_ROUNDS, len(rounds) == DEBUG_ROUNDS and all(
+             sorted(tid for tid, _, _ in r.values()) == [1] + sorted(depth) for r in rounds)
+         and not bad, "%d rounds; %s" % (len(rounds), "; ".join(bad[:4]) or text[-600:]))
+    R.ok("make debug at a terminal: after quit the shell runs on and make's status is GDB's, 0",
+         finished and "after make debug: 0" in text and "make: ***" not in text and status == 0, "shell status %s:\n%s" % (status, text[-800:]))
+
+
+DEBUG_ROUNDS = 8
+FAKE_QEMU = """#!/usr/bin/python3
+# A QEMU that greets on its QMP socket, then exits as a bad -m makes the real one exit, with
+# the client's command unread: the client's next read is a connection reset (tests/gdb/run.py).
+import os, re, select, sys
+fd = int(re.search(r"fd=(\\d+)", " ".join(sys.argv)).group(1))
+os.write(fd, b'{"QMP": {"version": {}, "capabilities": []}}\\n')
+select.select([fd], [], [], 10)
+sys.stderr.write("qemu-system-riscv64: cannot set up guest memory 'riscv_virt_board.ram': "
+                 "Cannot allocate memory\\n")
+sys.exit(1)
+"""
+
+
+def t_debug_qemu_fails(k):
+    """`make debug` with a QEMU that cannot start says what `make check` says: QEMU's own
+    message, exit 2, never a traceback; also when QEMU exits with QMP's command unread (a
+    stand-in QEMU on PATH does that every time, the real one now and then)."""
+    build = os.path.relpath(os.path.dirname(k), ROOT)
+    run = lambda target, env=None: subprocess.run(  # noqa: E731
+        ["make", "-s", target, "BUILD=" + build, "CONFIG=examples/default.conf",
+         "QEMU_MEM=100T"], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, timeout=120, env=env)
+    msg = re.compile(r"^(\w+): (QEMU exited \(status 1\) before it could be used:\n"
+                     r"qemu-system-riscv64: cannot set up guest memory .*)$", re.M)
+    check = run("check")
+    m = msg.search(check.stderr)
+    R.ok("make check QEMU_MEM=100T: exit 2 with QEMU's own message", check.returncode == 2 and m,
+         check.stderr[-600:])
+    for i in range(5):
+        debug = run("debug")
+        d = msg.search(debug.stderr)
+        if not (debug.returncode == 2 and d and "Traceback" not in debug.stderr):
+            break
+    R.ok("make debug QEMU_MEM=100T (5 times): exit 2 with the message make check prints, no "
+         "traceback", debug.returncode == 2 and d and m and d.group(2) == m.group(2)
+         and "Traceback" not in debug.stderr, debug.stderr[-800:])
+    fake = os.path.join(OUT, "fake-qemu")
+    os.makedirs(fake, exist_ok=True)
+    path = os.path.join(fake, "qemu-system-riscv64")
+    with open(path, "w") as f:
+        f.write(FAKE_QEMU)
+    os.chmod(path, 0o755)
+    env = dict(os.environ, PATH=fake + os.pathsep + os.environ.get("PATH", ""))
+    debug = run("debug", env)
+    d = msg.search(debug.stderr)
+    R.ok("make debug, QEMU gone with QMP's command unread (connection reset): the same message, "
+         "exit 2, no traceback", debug.returncode == 2 and d and m and d.group(2) == m.group(2)
+         and "Traceback" not in debug.stderr, debug.stderr[-800:])
+
+
 def t_timing_64(k):
     port = free_port()
     timer = ("python import time; t0 = time.monotonic(); gdb.execute('klayout stacks', "
@@ -693,7 +851,12 @@ XREGS = ("ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s
 def record_tasks(dump):
     """[(id, name, state, depth)] from `inspector record` on the dump."""
     p = subprocess.run([INSPECTOR, "record", dump], stdout=subprocess.PIPE, text=True, timeout=120)
-    f = dict(l.split(": ", 1) for l in p.stdout.splitlines() if ": " in l)
+    return listing_tasks(p.stdout)
+
+
+def listing_tasks(text):
+    """[(id, name, state, depth)] from the record's listing (`inspector record`, `klayout record`)."""
+    f = dict(l.split(": ", 1) for l in text.splitlines() if ": " in l)
     n = int(f.get("task_count", "0"))
     return [(int(f["task[%d].id" % i]), f["task[%d].name" % i],
              f["task[%d].state" % i].split("(")[1].rstrip(")"), int(f["task[%d].depth" % i]))
@@ -727,7 +890,7 @@ def core_prstatus(path):
 def thread_cmds(ntasks):
     cmds = ["klayout threads", "info threads"]
     for n in range(ntasks):
-        cmds += ["thread %d" % (n + 2), "bt full"]
+        cmds += ["thread %d" % (n + 2), "bt full", "klayout bt %d full" % (n + 1)]
     return cmds + ["thread 1", "info registers"]
 
 
@@ -784,6 +947,21 @@ def check_task_threads(name, s, tasks, k, faulted_ok=False):
             bad.append("task %d %s depth %d: frames %s levels %s" % (t[0], t[1], t[3], f[:4], levels))
     R.ok("%s: every task's thread: bt full names %s with each level and reaches %s"
          % (name, recurse, entry), (len(tasks) > 0 or faulted_ok) and not bad, "; ".join(bad[:4]))
+    # klayout bt N full: which thread is task N's, then that thread's bt full (the one above).
+    bt_of = {}
+    for n in range(len(tasks)):
+        m = SWITCH_RE.search(s.out("thread %d" % (n + 2)))
+        if m:
+            bt_of[int(m.group(2)) - GDBCORE_TID] = (n + 2, s.out("bt full", n))
+    def same(t):
+        out = s.out("klayout bt %d full" % t[0])      # after the record's warning, if any
+        head, _, body = re.sub(r"^(warning: .*\n)*", "", out).partition("\n")
+        return re.match(r"^task %d '%s', \w+, thread %d$" % (t[0], re.escape(t[1]), bt_of[t[0]][0]),
+                        head) and body == bt_of[t[0]][1]
+    differ = [t[0] for t in tasks if t[0] in bt_of and not same(t)]
+    R.ok("%s: klayout bt N full is task N's thread's bt full" % name,
+         len(bt_of) == len(tasks) and not differ, "tasks %s: %s" % (differ, s.out(
+             "klayout bt %d full" % differ[0])[:300] if differ else ""))
     rows = [l for l in s.out("klayout threads").splitlines() if re.match(r"^\d+\s", l)]
     R.ok("%s: klayout threads maps the hart and every task" % name,
          len(rows) == len(tasks) + 1 and "hart" in rows[0], s.out("klayout threads")[:400])
@@ -855,7 +1033,7 @@ def t_thread_cores():
 def kqemu_dump(k, mem, dump):
     with kqemu.Qemu(k, mem) as q:
         q.wait_ready(30)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
 
 
 def gdb_two_stops(k, first, second, port, q):
@@ -903,7 +1081,7 @@ def t_thread_live(config, label):
     with kqemu.Qemu(k, MEM, gdb=port) as q:
         first = ["info threads", "thread 1", "info registers"]
         s0 = gdb_two_stops(k, first, ["thread 1", "info registers", "info threads"], port, q)
-        q.dump(elf=dump)
+        q.dump(elf=dump, csrs=True)
     if not R.ok("%s: stopped twice through the proxy" % name, s0.rc != -1 and
                 s0.out("info registers", 1) != "", s0.text[-800:]):
         return
@@ -917,15 +1095,207 @@ def t_thread_live(config, label):
     grew = len(a) == len(b) == len(tasks) and sum(b) > sum(a)
     R.ok("%s: after continue and a second interrupt the kernel ran on (switch counts grew)" % name,
          grew, "switches %s then %s" % (a, b))
-    # A second session on the same kernel state: each task's thread, live.
+    # A second session, another instant: each task's thread, live, judged by the record of that
+    # same instant (a task parked at one instant may be diving again at the next).
     port = free_port()
     with kqemu.Qemu(k, MEM, gdb=port) as q:
-        s = gdb(k, thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
-    check_task_threads(name, s, tasks, k)
+        s = gdb(k, ["klayout record"] + thread_cmds(len(tasks)), port=port, ready=q, proxy=True)
+    now = listing_tasks(s.out("klayout record"))
+    R.ok("%s: the record at the second stop lists the same tasks" % name,
+         [t[:2] for t in now] == [t[:2] for t in tasks], "%s vs %s" % (now[:3], tasks[:3]))
+    check_task_threads(name, s, now, k)
     R.ok("%s: no proxy or QEMU left behind" % name, not subprocess.run(
         ["pgrep", "-f", "kthreads.py 127.0.0.1:%d" % port], stdout=subprocess.PIPE).stdout.strip(),
         "a kthreads.py is still running")
     os.unlink(dump)
+
+
+# ---- inside a trap: whose registers are whose (issue 18, item 4) --------------------------------
+# Where the hart is stopped in and after trap.S's save of a task's registers (TRAP_ENTRY up to
+# TRAP_SAVED, include/trapframe.h): the first instruction, after the swap with mscratch, the last
+# x register stored, the last instruction before the frame is whole, the frame whole (still in
+# trap.S: the hart's thread is trap_entry alone), and the kernel's C handler.
+TRAP_STOPS = (("trap_entry", True), ("*trap_entry+4", True), ("*trap_regs_saved", True),
+              ("*trap_saved-4", True), ("*trap_saved", True), ("trap_user", False))
+THREAD_LINE = re.compile(r"^THREAD (\d+) (\d+) (0x[0-9a-f]+) (\S+)$", re.M)
+
+
+def test_threads(text):
+    """`test-threads` (tests/gdb/frames.py): ({thread number: (tid, pc, [function names])},
+    the hart's mepc or None)."""
+    threads = {int(m.group(1)): (int(m.group(2)), int(m.group(3), 16), m.group(4).split(","))
+               for m in THREAD_LINE.finditer(text)}
+    m = re.search(r"^MEPC (0x[0-9a-f]+)$", text, re.M)
+    return threads, int(m.group(1), 16) if m else None
+
+
+def running_tid(s):
+    """The thread id of the task `klayout threads` says is running, or None."""
+    m = re.search(r"^\d+\s+(\d+)\s+\d+\s+\S+\s+running\b", s.out("klayout threads"), re.M)
+    return int(m.group(1)) if m else None
+
+
+def trap_cmds(ntasks):
+    return ["klayout record"] + thread_cmds(ntasks) + ["source tests/gdb/frames.py", "test-threads"]
+
+
+def check_trap_threads(name, s, tasks, k, in_trap_s, mepc=None):
+    """At a stop in or after trap.S: every task's thread unwinds level by level to its entry
+    (check_task_threads), none shows trap.S; the hart's shows the kernel's frames only, ending at
+    trap_entry (trap_entry alone while in trap.S); the running task's starts at the pc the trap
+    interrupted, mepc (the hart's, live; `mepc` given for a core, which has no CSRs)."""
+    check_task_threads(name, s, tasks, k)
+    threads, live_mepc = test_threads(s.out("test-threads"))
+    mepc = live_mepc if mepc is None else mepc
+    hart = threads.get(1, (0, 0, []))[2]
+    R.ok("%s: the hart's thread shows %s" % (
+        name, "trap_entry alone" if in_trap_s else "kernel frames down to trap_entry"),
+        (hart == ["trap_entry"]) if in_trap_s else (
+            len(hart) > 1 and hart[-1] == "trap_entry" and not any(
+                f.startswith("task_") for f in hart)), "hart frames %s" % hart)
+    run = running_tid(s)
+    task = next((t for t in threads.values() if t[0] == run), None)
+    R.ok("%s: the running task's thread starts at the pc its trap interrupted (mepc 0x%x)"
+         % (name, mepc or 0), task is not None and mepc is not None and task[1] == mepc,
+         "running task %s, its thread %s" % (run, task and (hex(task[1]), task[2][:4])))
+    bad = [(t[0], t[2][:3]) for num, t in threads.items() if num > 1 and "trap_entry" in t[2]]
+    R.ok("%s: no task's thread shows trap.S" % name, threads and not bad, str(bad))
+    return threads, mepc
+
+
+def gdb_paused(args, marker, action, timeout=GDB_TIMEOUT):
+    """A batch GDB whose commands include `echo MARKER` then a shell wait for a flag file: when
+    the marker is out, action() runs (the guest held where GDB stopped it), then the flag lets
+    GDB go on."""
+    with subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL) as p:
+        out = b""
+        try:
+            deadline = time.monotonic() + timeout
+            while marker.encode() + b"\n" not in out:
+                if time.monotonic() > deadline or p.poll() is not None:
+                    raise subprocess.TimeoutExpired(args, timeout)
+                r, _, _ = select.select([p.stdout], [], [], 1.0)
+                if r:
+                    out += os.read(p.stdout.fileno(), 65536)
+            action()
+            rest, _ = p.communicate(timeout=timeout)
+            return Session(p.returncode, (out + rest).decode(errors="replace"))
+        except (subprocess.TimeoutExpired, kqemu.QemuError) as e:
+            p.kill()
+            rest, _ = p.communicate()
+            return Session(-1, (out + (rest or b"")).decode(errors="replace") + "\n(GDB killed: %s)" % e)
+        except BaseException:
+            p.kill()
+            raise
+
+
+def t_trap(k):
+    """Stopped inside and after trap.S's save of a task's registers, live through the proxy:
+    every thread true (check_trap_threads). Then, stopped at trap_entry, that instant dumped by
+    kqemu (with the CSR note) and by QEMU's own monitor (without): `inspector gdbcore` gives the
+    running task the live thread's frames from the first, and says it has no pc from the second."""
+    d = os.path.join(OUT, "trap")
+    os.makedirs(d, exist_ok=True)
+    port = free_port()
+    with kqemu.Qemu(k, MEM, gdb=port) as q:
+        q.qmp("cont")                       # past the ready line, then attach to it running
+        q.wait_ready(30)
+        ntasks = int(q.ready_fields()["tasks"])
+        for where, in_trap_s in TRAP_STOPS:
+            s = gdb(k, trap_cmds(ntasks), port=port, proxy=True,
+                    pre=["break %s" % where, "continue", "delete"])
+            tasks = listing_tasks(s.out("klayout record"))
+            if R.ok("trap (live) at %s: stopped there" % where, s.rc == 0 and
+                    "test-threads" in s.text and "THREAD 1 " in s.text, s.text[-600:]):
+                check_trap_threads("trap (live) at %s" % where, s, tasks, k, in_trap_s)
+        # The trap_entry instant as two cores: kqemu's (CSRs in a note) and QEMU's own (none).
+        dumps = {"kqemu": os.path.join(d, "kqemu.elf"), "monitor": os.path.join(d, "monitor.elf")}
+        flag = os.path.join(d, "dumped")
+        for f in list(dumps.values()) + [flag]:
+            if os.path.exists(f):
+                os.unlink(f)
+        args = [GDB, "-batch", "-nx", "-ex", "set pagination off", "-ex", "set width 0",
+                "-ex", "source " + LOADER, k, "-ex", "klayout connect %d" % port,
+                "-ex", "break trap_entry", "-ex", "continue", "-ex", "delete"]
+        for c in trap_cmds(ntasks) + ["monitor dump-guest-memory " + dumps["monitor"]]:
+            args += ["-ex", "echo %s %s\\n" % (MARK, c), "-ex", c]
+        args += ["-ex", "echo %s end\\n" % MARK, "-ex", "echo DUMP-NOW\\n",
+                 "-ex", "shell while [ ! -e %s ]; do sleep 0.05; done" % flag, "-ex", "detach"]
+
+        def dump():
+            q.dump(elf=dumps["kqemu"], csrs=True)
+            open(flag, "w").close()
+        live = gdb_paused(args, "DUMP-NOW", dump)
+    if not R.ok("trap: stopped at trap_entry and dumped there", live.rc == 0 and all(
+            os.path.exists(f) for f in dumps.values()), live.text[-600:]):
+        return
+    tasks = listing_tasks(live.out("klayout record"))
+    threads, mepc = check_trap_threads("trap (live, dumped) at trap_entry", live, tasks, k, True)
+    run = running_tid(live)
+    want = next((t[2] for t in threads.values() if t[0] == run), None)
+    core, r = gdbcore("trap (kqemu core)", dumps["kqemu"], k)
+    s = gdb(k, trap_cmds(ntasks), core=core)
+    got = test_threads(s.out("test-threads"))[0]
+    R.ok("trap (kqemu core): the running task's thread has the live thread's frames",
+         want and any(t[0] == run and t[2] == want for t in got.values()),
+         "live %s, core %s" % (want and want[:4], [t[2][:4] for t in got.values() if t[0] == run]))
+    check_trap_threads("trap (kqemu core)", s, tasks, k, True, mepc=mepc)
+    p = subprocess.run([INSPECTOR, "gdbcore", dumps["monitor"], "--elf", k, "-o", core],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    R.ok("trap (QEMU's own core, no CSRs): gdbcore says the running task's thread has no pc",
+         p.returncode == 0 and run is not None and re.search(
+             r"warning: task %d '\w+': the dump caught its trap before kernel/trap.S saved its pc"
+             % (run - GDBCORE_TID), p.stderr), p.stderr)
+    for f in list(dumps.values()) + [core, flag]:
+        if os.path.exists(f):
+            os.unlink(f)
+
+
+def t_selected_thread(k):
+    """`klayout stacks` and `klayout check` read the hart whichever thread is selected (issue 18,
+    item 5): live through the proxy, stopped with gamma on the hart, the same output after
+    `thread 1`, a parked task's thread and gamma's, equal to `inspector stacks` on a dump of that
+    moment, and the selected thread and frame left as they were; on that dump made a threads
+    core, the same table after any `thread N`."""
+    d = os.path.join(OUT, "selected")
+    os.makedirs(d, exist_ok=True)
+    dump = os.path.join(d, "dump.elf")
+    if os.path.exists(dump):
+        os.unlink(dump)
+    cmds = []
+    for n in (1, 2, 4):
+        cmds += ["thread %d" % n, "klayout stacks", "klayout check -v"]
+    cmds += ["frame 3", "klayout stacks", "frame", "monitor dump-guest-memory " + dump]
+    port = free_port()
+    with kqemu.Qemu(k, MEM, gdb=port):
+        s = gdb(k, cmds, port=port, proxy=True,
+                pre=["break task_at_depth if a->id == 3", "continue", "delete"])
+    if not R.ok("selected thread: stopped with gamma on the hart, dumped there",
+                os.path.exists(dump) and s.out("klayout stacks"), s.text[-600:]):
+        return
+    stacks = [s.out("klayout stacks", i) for i in range(4)]
+    checks = [s.out("klayout check -v", i) for i in range(3)]
+    want = subprocess.run([INSPECTOR, "stacks", dump], stdout=subprocess.PIPE, text=True,
+                          timeout=120).stdout.strip()
+    R.ok("selected thread (live): klayout stacks is the same after thread 1, thread 2 (alpha), "
+         "thread 4 (gamma) and frame 3, and is inspector stacks on a dump of that moment",
+         all(t.strip() == want for t in stacks), "\n".join(["inspector:", want] + [
+             "klayout %d:\n%s" % (i, t) for i, t in enumerate(stacks) if t.strip() != want]))
+    R.ok("selected thread (live): klayout check -v is the same whichever thread is selected",
+         checks[0] and checks[0] == checks[1] == checks[2], "\n---\n".join(checks))
+    R.ok("selected thread (live): the selected thread and frame are kept",
+         s.out("frame").startswith("#3  ") and "task_dive" in s.out("frame"), s.out("frame"))
+    core, _ = gdbcore("selected thread (core)", dump, k)
+    c = gdb(k, ["thread 3", "klayout stacks", "thread 1", "klayout stacks"], core=core)
+    want = subprocess.run([INSPECTOR, "stacks", core], stdout=subprocess.PIPE, text=True,
+                          timeout=120).stdout.strip()
+    R.ok("selected thread (threads core): klayout stacks after thread 3 and thread 1 is "
+         "inspector stacks on the same core", want and all(
+             c.out("klayout stacks", i).strip() == want for i in range(2)),
+         "inspector:\n%s\nklayout:\n%s" % (want, c.out("klayout stacks")))
+    for f in (dump, core):
+        os.unlink(f)
 
 
 def t_gdbcore_errors(k, dump):
@@ -1027,6 +1397,18 @@ def t_proxy_lifetime(k):
          s.out("klayout threads"))
 
 
+def t_connect():
+    """`klayout connect` to a QEMU already running, a few times under load, half of them after a
+    plain `target remote` (QEMU's multiprocess thread ids): tests/gdb/connect.py, whose 50 in a
+    row are `make stress-connect`."""
+    import connect  # noqa: E402  (beside this file)
+    n = 8
+    failures = connect.run(n, load=True, report=lambda text: None)
+    R.ok("threads connect: %d connects to a running QEMU, every core busy, half after a plain "
+         "connect: every one lists every task and unwinds one" % n, not failures,
+         "\n  ".join(f[:600] for f in failures))
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -1060,10 +1442,15 @@ def main():
             ("no-elf", lambda: t_no_elf(dump)),
             ("corrupted", lambda: t_corrupted(k, dump)),
             ("debug", lambda: t_debug(k)),
+            ("debug-terminal", lambda: t_debug_terminal(k)),
+            ("debug-qemu-fails", lambda: t_debug_qemu_fails(k)),
             ("timing", lambda: t_timing_64(build("tests/gdb/tasks64.conf", "t64"))),
             ("threads-cores", t_thread_cores),
             ("threads-gdbcore-errors", lambda: t_gdbcore_errors(k, dump)),
             ("threads-proxy-lifetime", lambda: t_proxy_lifetime(k)),
+            ("threads-connect", t_connect),
+            ("threads-trap", lambda: t_trap(k)),
+            ("threads-selected", lambda: t_selected_thread(k)),
             ("threads-live", lambda: (t_thread_live("examples/default.conf", "default"),
                                       t_thread_live("examples/many-tasks.conf", "many-tasks"))),
         ]
