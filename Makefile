@@ -57,10 +57,16 @@ deps-bench:
 # ---- the kernel -------------------------------------------------------------------------------
 kernel: $(K)/kernel.elf
 
-# The config becomes a header; rewritten only when its text changes, so CONFIG= rebuilds.
-$(K)/gen/config.h: $(H)/confgen FORCE | deps
+# The config becomes headers, each rewritten only when its text changes, so CONFIG= rebuilds:
+# config.h (struct kconfig), works.h (the work kinds its tasks do: ucode.c), budget.conf (its
+# stacks' sizes and depths, carried in the ELF by budget.S for the static stack analysis).
+CONFGEN_MODE_config.h :=
+CONFGEN_MODE_works.h := --works
+CONFGEN_MODE_budget.conf := --budget
+KCONFIG_GEN := $(K)/gen/config.h $(K)/gen/works.h $(K)/gen/budget.conf
+$(KCONFIG_GEN): $(H)/confgen FORCE | deps
 	@mkdir -p $(@D)
-	@$(H)/confgen $(CONFIG) > $@.tmp || { rm -f $@.tmp; exit 2; }
+	@$(H)/confgen $(CONFGEN_MODE_$(@F)) $(CONFIG) > $@.tmp || { rm -f $@.tmp; exit 2; }
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(K)/kernel.ld: linker/kernel.ld.S include/memlayout.h | deps
@@ -70,9 +76,14 @@ $(K)/kernel.ld: linker/kernel.ld.S include/memlayout.h | deps
 # Every kernel function checks its stack on entry (trap.S's __cyg_profile_func_enter); the task
 # code runs in user mode and can call nothing of the kernel, so it is built without the check.
 KSTACKCHECK = $(if $(filter kernel/ucode.c,$<),,-finstrument-functions)
-$(K)/obj/%.o: % $(K)/gen/config.h | deps
+# Each object's frames (X.su) and calls (X.ci) beside it in $(K)/obj: the static stack analysis
+# reads them with the ELF (`inspector budget`, docs/stack-budget.md).
+KSTACKINFO = -fstack-usage -fcallgraph-info=su,da
+$(K)/obj/%.o: % $(KCONFIG_GEN) | deps
 	@mkdir -p $(@D)
-	$(KCC) $(KCFLAGS) $(KSTACKCHECK) -c $< -o $@
+	$(KCC) $(KCFLAGS) $(KSTACKCHECK) $(KSTACKINFO) -c $< -o $@
+# .incbin is not in the -MD dependencies.
+$(K)/obj/kernel/budget.S.o: kernel/stacks.budget
 
 $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
