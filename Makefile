@@ -41,7 +41,7 @@ ENGINE_OBJS    := $(patsubst %.c,$(H)/host/%.o,$(ENGINE_SRCS))
 INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
-.PHONY: all kernel host deps deps-bench run debug dump check demo gate-check gate-demo test test-unit test-boot \
+.PHONY: all kernel host deps deps-bench run debug dump check demo gate-budget gate-check gate-demo test test-unit test-boot \
         test-gate test-gdb test-reader test-cases test-docs docs test-large bench bench-gate clean help
 all: kernel host
 
@@ -147,7 +147,20 @@ DUMP_FLAGS = $(if $(FULL),--elf $(K)/dump.elf --raw $(K)/dump.bin,--sparse $(K)/
 GATE_FLAGS = $(shell sed -n 's/^\# inspector: *//p' $(CONFIG) 2>/dev/null) $(CHECK_FLAGS)
 GATE_STATUS_FILE = $(K)/gate.status
 
-dump: $(K)/kernel.elf host | deps
+# The static stack budget, after the build and before QEMU: a stack smaller than its static
+# worst case, or without one, stops the gate here with exit 1 and the report of `inspector
+# budget` (stack.budget, naming the chain that needs the bytes); a config that breaks its budget
+# on purpose to show what happens at run time says `# budget: boot` (docs/stack-budget.md).
+GATE_GOALS  := $(filter check demo gate-check gate-demo,$(MAKECMDGOALS))
+BUDGET_BOOT  = $(filter boot,$(shell sed -n 's/^\# budget: *//p' $(CONFIG) 2>/dev/null))
+gate-budget: $(K)/kernel.elf host
+	@$(H)/inspector budget $(K)/kernel.elf $(if $(findstring json,$(GATE_FLAGS)),--format=json) \
+	   > $(K)/budget.out; st=$$?; [ $$st -eq 0 ] && exit 0; \
+	 if [ $$st -eq 1 ] && [ -n "$(BUDGET_BOOT)" ]; then \
+	   echo "budget: $(CONFIG) breaks its stack budget on purpose (# budget: boot): booting it" >&2; exit 0; fi; \
+	 cat $(K)/budget.out; echo $$st > $(GATE_STATUS_FILE); exit $$st
+
+dump: $(K)/kernel.elf host $(if $(GATE_GOALS),gate-budget) | deps
 	@rm -f $(K)/dump.bin $(K)/dump.elf
 	$(PYTHON) tools/kqemu.py dump $(K)/kernel.elf --mem $(QEMU_MEM) $(DUMP_FLAGS) -q
 
@@ -220,8 +233,14 @@ $(H)/test_engine: tests/unit/test_engine.c $(ENGINE_SRCS) tests/unit/test_inspec
 	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -Itests/unit -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ $(filter %.c,$^) -lcmocka $(ELF_LIBS)
 
-test-unit: $(UNIT_TESTS) $(H)/test_engine $(DTBS)
-	@for t in $(UNIT_TESTS) $(H)/test_engine; do DTB_DIR=$(H)/dtb $$t || exit 1; done
+# The static stack analysis on call graphs given as text (.su, .ci, edge lists, tables).
+$(H)/test_budget: tests/unit/test_budget.c $(ENGINE_SRCS) engine/budget.h engine/budget_int.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ $(filter %.c,$^) -lcmocka $(ELF_LIBS)
+
+test-unit: $(UNIT_TESTS) $(H)/test_engine $(H)/test_budget $(DTBS)
+	@for t in $(UNIT_TESTS) $(H)/test_engine $(H)/test_budget; do DTB_DIR=$(H)/dtb $$t || exit 1; done
 
 test-boot: host | deps
 	$(PYTHON) tests/boot/test_boot.py

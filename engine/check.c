@@ -181,5 +181,6 @@ void check_run(struct check_ctx *c)
 	check_stacks(c);
 	check_hart(c);
 	check_elf(c);
+	check_budget(c);
 	check_kernel_reported(c);
 }

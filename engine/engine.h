@@ -67,5 +67,6 @@ void check_stacks(struct check_ctx *c);
 void check_hart(struct check_ctx *c);
 void check_image(struct check_ctx *c);
 void check_elf(struct check_ctx *c);
+void check_budget(struct check_ctx *c);
 
 #endif

@@ -35,6 +35,11 @@ golden stacks 0 stacks "$dir/good.core"
 golden stacks-json 0 stacks "$dir/good.bin" --format json
 golden record 0 record "$dir/good.bin"
 golden sections 0 sections "$dir/kernel.elf"
+budget="--su-dir $dir/obj --stacks $dir/stacks.budget"
+golden budget 0 budget "$dir/kernel.elf" $budget
+golden budget-json 0 budget "$dir/kernel.elf" $budget --format json
+golden stacks-budget 0 stacks "$dir/good.core" --elf "$dir/kernel.elf" $budget
+golden diagram-budget 0 diagram "$dir/good.core" --elf "$dir/kernel.elf" $budget
 
 if [ "$fails" -ne 0 ]; then
 	echo "golden: $fails failed"; exit 1

@@ -332,7 +332,7 @@ def test_schema(inspector, schema_path, dumps, outside):
              r.returncode == 2 and not errors, errors[:3])
     else:
         print("note schema: this inspector writes no JSON on exit 2 (error_output unused)")
-    error_doc = {"schema": "klayout-inspector/2", "dump": "x", "error": "inspector: 'x': cannot open",
+    error_doc = {"schema": "klayout-inspector/3", "dump": "x", "error": "inspector: 'x': cannot open",
                  "checks": [], "summary": {"checks": 0, "violations": 0, "verdict": "error"}}
     R.ok("schema: an error report validates, and refuses checks in it",
          tight.is_valid(error_doc) and not loose.is_valid(dict(error_doc, checks=check["checks"])))
