@@ -29,7 +29,7 @@ typedef void diagram_emit_fn(void *ctx, const char *line);
 void diagram_draw(const struct layout_record *r, const struct stack_usage *kstack,
 		  const struct stack_usage *tasks, diagram_emit_fn *emit, void *ctx);
 /* The same with each stack's static worst case marked inside it: kbound for the kernel stack,
- * tbounds for the tasks (either may be NULL). */
+ * tbounds for the tasks (either may be NULL). Hosted builds only (the inspector, GDB). */
 void diagram_draw_bounds(const struct layout_record *r, const struct stack_usage *kstack,
 			 const struct stack_usage *tasks, const struct stack_bound *kbound,
 			 const struct stack_bound *tbounds, diagram_emit_fn *emit, void *ctx);
