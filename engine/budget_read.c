@@ -94,23 +94,20 @@ static int ci_field(const char *l, size_t n, const char *word, char *out, size_t
 {
 	char pat[24];
 	snprintf(pat, sizeof pat, "%s: \"", word);
-	size_t pl = strlen(pat);
-	for (size_t i = 0; i + pl <= n; i++) {
-		if (memcmp(l + i, pat, pl) != 0)
-			continue;
-		size_t o = 0;
-		for (size_t j = i + pl; j < n; j++) {
-			if (l[j] == '"') {
-				out[o] = 0;
-				return 0;
-			}
-			if (l[j] == '\\' && j + 1 < n && o + 2 < outlen)
-				out[o++] = l[j++];
-			if (o + 1 >= outlen)
-				return -1;
-			out[o++] = l[j];
-		}
+	size_t pl = strlen(pat), o = 0;
+	const char *at = memmem(l, n, pat, pl);
+	if (!at)
 		return -1;
+	for (size_t j = (size_t)(at - l) + pl; j < n; j++) {
+		if (l[j] == '"') {
+			out[o] = 0;
+			return 0;
+		}
+		if (l[j] == '\\' && j + 1 < n && o + 2 < outlen)
+			out[o++] = l[j++];
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = l[j];
 	}
 	return -1;
 }

@@ -424,8 +424,8 @@ t inspector check --m
 """ % (comp, os.path.join(stage + PREFIX, "bin"))
     r = run(["bash", "-c", script], outside)
     lines = r.stdout.splitlines() + ["", "", ""]
-    R.ok("bash completion: the commands", lines[0].split() == ["check", "diagram", "stacks", "record",
-                                                               "sections", "gdbcore"], r.stdout + r.stderr)
+    R.ok("bash completion: the commands", lines[0].split() == ["check", "diagram", "stacks", "budget",
+                                                               "record", "sections", "gdbcore"], r.stdout + r.stderr)
     R.ok("bash completion: diagram --format gives text svg html", lines[1].split() == ["text", "svg", "html"],
          r.stdout)
     R.ok("bash completion: check --m gives --min-headroom=", lines[2].split() == ["--min-headroom="],
