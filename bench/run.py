@@ -322,7 +322,7 @@ def link_command():
 def bench_budget(a, results):
     """inspector budget against the link, and the slack of every good example."""
     link = link_command()
-    analysis = [INSPECTOR, "budget", KERNEL, "--su-dir", "build/obj"]
+    analysis = [rel(INSPECTOR), "budget", rel(KERNEL), "--su-dir", "build/obj"]
     (lmed, lsd, _, _), = hyperfine([link], a.runs, a.warmup, shell=True)
     (amed, asd, _, _), = hyperfine([analysis], a.fast_runs, a.warmup)
     os.unlink(os.path.join(OUT, "link.elf"))
