@@ -214,7 +214,8 @@ static void edge_depths(struct bg_graph *g)
 /* One edge per caller and callee: the deepest of them, with every origin that saw it. */
 static void edge_merge(struct bg_graph *g)
 {
-	qsort(g->e, g->ne, sizeof *g->e, edge_order);
+	if (g->ne)
+		qsort(g->e, g->ne, sizeof *g->e, edge_order);
 	size_t out = 0;
 	for (size_t i = 0; i < g->ne; i++) {
 		struct bg_edge *e = &g->e[i], *last = out ? &g->e[out - 1] : NULL;
@@ -391,7 +392,8 @@ int bg_finish(struct bg_graph *g)
 	edge_merge(g);
 	if (resolve_calls(g) != 0 || resolve_stacks(g) != 0)
 		return -1;
-	qsort(g->e, g->ne, sizeof *g->e, edge_order);
+	if (g->ne)
+		qsort(g->e, g->ne, sizeof *g->e, edge_order);
 	for (size_t i = 0; i < g->nf; i++)
 		g->f[i].edges = -1, g->f[i].nedges = 0;
 	for (size_t i = 0; i < g->ne; i++) {

@@ -40,7 +40,19 @@ struct su_entry {
 	int used, line;
 };
 
+static int su_lines(const char *path, const char *text, size_t len, struct su_entry **out, size_t *count);
+
+/* The .su's lines: 0 with them in *out (free it), or -1 after a message (nothing to free). */
 static int su_parse(const char *path, const char *text, size_t len, struct su_entry **out, size_t *count)
+{
+	if (su_lines(path, text, len, out, count) == 0)
+		return 0;
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
+static int su_lines(const char *path, const char *text, size_t len, struct su_entry **out, size_t *count)
 {
 	size_t at = 0, n, cap = 0;
 	const char *l;
