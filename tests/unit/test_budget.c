@@ -111,7 +111,7 @@ static const struct input dive = {
 	NULL, "stack task record task entry task_main recursion dive depth\n",
 };
 
-/* The task of our kernel: task_main, dive x depth, at_depth (64 + 64 depth + 32). */
+/* A task as our kernel's: task_main, dive x depth, at_depth (64 + 64 depth + 32). */
 static void bounded_recursion(void **state)
 {
 	(void)state;
