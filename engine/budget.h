@@ -149,6 +149,7 @@ struct bg_unknown {
 struct bg_result {
 	int bounded;
 	uint64_t bound;        /* bytes below hi at the deepest point (bounded only) */
+	uint64_t entry_bound[BG_ENTRIES]; /* each entry's own worst case, in bg_stack's order */
 	int entry;             /* the entry whose chain is deepest */
 	struct bg_step chain[BG_CHAIN];
 	size_t nchain;

@@ -473,6 +473,8 @@ int bg_analyse(const struct bg_graph *g, const struct bg_stack *s, struct bg_res
 	if (out->bounded && s->nentries > 0) {
 		costs(&a);
 		for (int i = 0; i < s->nentries; i++)
+			out->entry_bound[i] = a.cost[s->entry[i]];
+		for (int i = 0; i < s->nentries; i++)
 			if (out->entry < 0 || a.cost[s->entry[i]] > out->bound) {
 				out->entry = s->entry[i];
 				out->bound = a.cost[s->entry[i]];

@@ -152,6 +152,13 @@ void kl_budget_print(FILE *out, const char *elf_path, const struct kl_budget *b,
 			fprintf(out, ", %" PRIu64 " configured", t->q.size);
 		fprintf(out, "; %u calls on another stack after an sp load, %u out of its code, not followed\n",
 			t->r.cut_switch, t->r.cut_code);
+		if (t->q.nentries > 1) {
+			fputs("  each entry:", out);
+			for (int e = 0; e < t->q.nentries; e++)
+				fprintf(out, "%s %s %" PRIu64, e ? "," : "", bg_func(g, t->q.entry[e])->name,
+					t->r.entry_bound[e]);
+			fputc('\n', out);
+		}
 		budget_chain(out, b, t);
 	}
 	fputc('\n', out);

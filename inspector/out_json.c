@@ -212,7 +212,15 @@ void out_budget_json(FILE *out, const char *elf_path, const struct kl_budget *b,
 		json_u64_or_null(out, t->r.bounded, t->r.bound);
 		fputs(", \"needed\": ", out);
 		json_u64_or_null(out, t->r.bounded, t->r.bounded ? bg_needed(&t->q, &t->r) : 0);
-		fprintf(out, ", \"fits\": %s,\n     \"chain\": [", fits ? "true" : "false");
+		fprintf(out, ", \"fits\": %s,\n     \"entries\": [", fits ? "true" : "false");
+		for (int e = 0; e < t->q.nentries; e++) {
+			fputs(e ? ", {\"function\": " : "{\"function\": ", out);
+			json_string(out, bg_func(g, t->q.entry[e])->name);
+			fputs(", \"static_bound\": ", out);
+			json_u64_or_null(out, t->r.bounded, t->r.entry_bound[e]);
+			fputs("}", out);
+		}
+		fputs("],\n     \"chain\": [", out);
 		for (size_t c = 0; c < t->r.nchain; c++) {
 			const struct bg_step *st = &t->r.chain[c];
 			const struct bg_func *f = bg_func(g, st->fn);

@@ -447,10 +447,11 @@ class Checker:
             broken = s["lo_word"] != sentinel
             if broken:
                 self.fail("stack.lo-excluded", s["owner"], lo, hexa(sentinel), hexa(s["lo_word"]))
-            # Overflow: the saved sp went to or below lo, or lo was written and the word above it
-            # (the lowest usable one, painted at allocation) was used too.
-            # An sp below lo but in the image or the record is foreign (stack.sp), not an overflow.
-            if r["record"][1] <= sp <= lo:
+            # Overflow: the saved sp went below lo (docs/inspector.md; at lo exactly, the frame
+            # begins on the excluded word: stack.lo-excluded and stack.sp say so), or lo was
+            # written and the word above it (the lowest usable one, painted at allocation) was used
+            # too. An sp below lo but in the image or the record is foreign (stack.sp), not an overflow.
+            if r["record"][1] <= sp < lo:
                 self.fail("stack.overflow", s["owner"], sp, "sp above %s" % hexa(lo), hexa(sp))
             elif broken and s["lo_next"] is not None and s["lo_next"] != r["paint"]:
                 self.fail("stack.overflow", s["owner"], lo + 8, hexa(r["paint"]), hexa(s["lo_next"]))

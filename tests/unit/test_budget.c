@@ -97,6 +97,17 @@ static void deepest_chain(void **state)
 	assert_string_equal(e->site, "t.c:6");
 	assert_string_equal(bg_func(g, r.chain[1].fn)->where, "t.c:5");
 	bg_free(g);
+	/* Two entries: each one's worst case, the deepest chain the stack's. */
+	struct input two = plain;
+	two.decl = "stack s size 4096 entry c entry main\n";
+	g = load(&two);
+	analyse(g, 0, 0, &q, &r);
+	assert_int_equal(q.nentries, 2);
+	assert_int_equal(r.entry_bound[0], 8);
+	assert_int_equal(r.entry_bound[1], 96);
+	assert_int_equal(r.bound, 96);
+	assert_string_equal(bg_func(g, r.entry)->name, "main");
+	bg_free(g);
 }
 
 static const struct input dive = {
