@@ -296,6 +296,12 @@ static void dynamic_frame(void **state)
 	assert_false(r.bounded);
 	assert_string_equal(bg_unknown_text(g, &r.unknown[0], text, sizeof text),
 			    "dynamic frame in b (t.c:9), via main -> a -> b");
+	/* An unbounded stack fails stack.budget whatever its size, saying why. */
+	struct kl_stack_budget sb = { .q = q, .r = r };
+	char e[VIOLATION_TEXT], f[VIOLATION_TEXT];
+	assert_int_equal(kl_budget_verdict(g, &sb, e, sizeof e, f, sizeof f), 1);
+	assert_string_equal(e, "a static worst case");
+	assert_string_equal(f, "unbounded: dynamic frame in b (t.c:9), via main -> a -> b");
 	bg_free(g);
 }
 
