@@ -97,7 +97,7 @@ struct kl_budget *kl_budget_on(const struct kelf *k, const char *su_dir, const c
 		goto fail;
 	}
 	if (!su_dir && why && access(dir, F_OK) != 0) {
-		snprintf(why, why_len, "no .su and .ci files in '%.*s'", (int)(why_len > 40 ? why_len - 40 : 0), dir);
+		snprintf(why, why_len, "no .su and .ci files in '%s'", dir);
 		goto none;
 	}
 	if (bg_read_dir(b->g, dir) != 0 || bg_read_elf(b->g, k) != 0 || bg_finish(b->g) != 0)
