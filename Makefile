@@ -41,7 +41,7 @@ ENGINE_OBJS    := $(patsubst %.c,$(H)/host/%.o,$(ENGINE_SRCS))
 INSPECTOR_SRCS := $(wildcard inspector/*.c)
 CONFGEN_SRCS   := tools/confgen.c tools/config.c
 
-.PHONY: all kernel host deps deps-bench run debug dump check demo gate-check gate-demo test test-unit test-boot \
+.PHONY: all kernel host deps deps-bench run debug dump check demo gate-budget gate-check gate-demo test test-unit test-boot \
         test-gate test-gdb test-reader test-cases test-docs docs test-large bench bench-gate clean help \
         stress-connect
 all: kernel host
@@ -58,10 +58,16 @@ deps-bench:
 # ---- the kernel -------------------------------------------------------------------------------
 kernel: $(K)/kernel.elf
 
-# The config becomes a header; rewritten only when its text changes, so CONFIG= rebuilds.
-$(K)/gen/config.h: $(H)/confgen FORCE | deps
+# The config becomes headers, each rewritten only when its text changes, so CONFIG= rebuilds:
+# config.h (struct kconfig), works.h (the work kinds its tasks do: ucode.c; its kernel fault), budget.conf (its
+# stacks' sizes and depths, carried in the ELF by budget.S for the static stack analysis).
+CONFGEN_MODE_config.h :=
+CONFGEN_MODE_works.h := --works
+CONFGEN_MODE_budget.conf := --budget
+KCONFIG_GEN := $(K)/gen/config.h $(K)/gen/works.h $(K)/gen/budget.conf
+$(KCONFIG_GEN): $(H)/confgen FORCE | deps
 	@mkdir -p $(@D)
-	@$(H)/confgen $(CONFIG) > $@.tmp || { rm -f $@.tmp; exit 2; }
+	@$(H)/confgen $(CONFGEN_MODE_$(@F)) $(CONFIG) > $@.tmp || { rm -f $@.tmp; exit 2; }
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(K)/kernel.ld: linker/kernel.ld.S include/memlayout.h | deps
@@ -71,9 +77,14 @@ $(K)/kernel.ld: linker/kernel.ld.S include/memlayout.h | deps
 # Every kernel function checks its stack on entry (trap.S's __cyg_profile_func_enter); the task
 # code runs in user mode and can call nothing of the kernel, so it is built without the check.
 KSTACKCHECK = $(if $(filter kernel/ucode.c,$<),,-finstrument-functions)
-$(K)/obj/%.o: % $(K)/gen/config.h | deps
+# Each object's frames (X.su) and calls (X.ci) beside it in $(K)/obj: the static stack analysis
+# reads them with the ELF (`inspector budget`, docs/stack-budget.md).
+KSTACKINFO = -fstack-usage -fcallgraph-info=su,da
+$(K)/obj/%.o: % $(KCONFIG_GEN) | deps
 	@mkdir -p $(@D)
-	$(KCC) $(KCFLAGS) $(KSTACKCHECK) -c $< -o $@
+	$(KCC) $(KCFLAGS) $(KSTACKCHECK) $(KSTACKINFO) -c $< -o $@
+# .incbin is not in the -MD dependencies.
+$(K)/obj/kernel/budget.S.o: kernel/stacks.budget
 
 $(K)/kernel.elf: $(KERNEL_OBJS) $(K)/kernel.ld gdb-scripts/kernel-gdb.py.in
 	$(KCC) $(KCFLAGS) $(KLDFLAGS) -o $@ $(KERNEL_OBJS)
@@ -129,7 +140,20 @@ DUMP_FLAGS = $(if $(FULL),--elf $(K)/dump.elf --raw $(K)/dump.bin,--sparse $(K)/
 GATE_FLAGS = $(shell sed -n 's/^\# inspector: *//p' $(CONFIG) 2>/dev/null) $(CHECK_FLAGS)
 GATE_STATUS_FILE = $(K)/gate.status
 
-dump: $(K)/kernel.elf host | deps
+# The static stack budget, after the build and before QEMU: a stack smaller than its static
+# worst case, or without one, stops the gate here with exit 1 and the report of `inspector
+# budget` (stack.budget, naming the chain that needs the bytes); a config that breaks its budget
+# on purpose to show what happens at run time says `# budget: boot` (docs/stack-budget.md).
+GATE_GOALS  := $(filter check demo gate-check gate-demo,$(MAKECMDGOALS))
+BUDGET_BOOT  = $(filter boot,$(shell sed -n 's/^\# budget: *//p' $(CONFIG) 2>/dev/null))
+gate-budget: $(K)/kernel.elf host
+	@$(H)/inspector budget $(K)/kernel.elf $(if $(findstring json,$(GATE_FLAGS)),--format=json) \
+	   > $(K)/budget.out; st=$$?; [ $$st -eq 0 ] && exit 0; \
+	 if [ $$st -eq 1 ] && [ -n "$(BUDGET_BOOT)" ]; then \
+	   echo "budget: $(CONFIG) breaks its stack budget on purpose (# budget: boot): booting it" >&2; exit 0; fi; \
+	 cat $(K)/budget.out; echo $$st > $(GATE_STATUS_FILE); exit $$st
+
+dump: $(K)/kernel.elf host $(if $(GATE_GOALS),gate-budget) | deps
 	@rm -f $(K)/dump.bin $(K)/dump.elf
 	$(PYTHON) tools/kqemu.py dump $(K)/kernel.elf --mem $(QEMU_MEM) $(DUMP_FLAGS) -q
 
@@ -202,8 +226,14 @@ $(H)/test_engine: tests/unit/test_engine.c $(ENGINE_SRCS) tests/unit/test_inspec
 	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -Itests/unit -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -o $@ $(filter %.c,$^) -lcmocka $(ELF_LIBS)
 
-test-unit: $(UNIT_TESTS) $(H)/test_engine $(DTBS)
-	@for t in $(UNIT_TESTS) $(H)/test_engine; do DTB_DIR=$(H)/dtb $$t || exit 1; done
+# The static stack analysis on call graphs given as text (.su, .ci, edge lists, tables).
+$(H)/test_budget: tests/unit/test_budget.c $(ENGINE_SRCS) engine/budget.h engine/budget_int.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(HOSTCFLAGS) $(ELF_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -o $@ $(filter %.c,$^) -lcmocka $(ELF_LIBS)
+
+test-unit: $(UNIT_TESTS) $(H)/test_engine $(H)/test_budget $(DTBS)
+	@for t in $(UNIT_TESTS) $(H)/test_engine $(H)/test_budget; do DTB_DIR=$(H)/dtb $$t || exit 1; done
 
 test-boot: host | deps
 	$(PYTHON) tests/boot/test_boot.py

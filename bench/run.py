@@ -20,12 +20,15 @@ before the next size is dumped; disk space is checked first. Then `make check` i
 --gate-sizes (default 128M, 1G, 8G, 16G) side by side, with the dump's disk use and the ratio to
 the first size (issue 13: within 1.3x), and `klayout stacks` and `klayout check` (the rules
 engine, libklayout.so, through ctypes) over QEMU's gdbstub on the 64-task config
-(examples/many-tasks.conf). One table on stdout; every number in build/bench/results.json.
+(examples/many-tasks.conf). Then the static stack analysis (issue 21): `inspector budget` on the
+kernel against the link that makes it (target: less), in wall time and callgrind instructions,
+and each good example's slack (static worst case / high-water, tools/budget_table.py).
+One table on stdout; every number in build/bench/results.json.
 Exit 0 when every target is met, 1 when one is missed, 2 on an error.
 
     /usr/bin/python3 bench/run.py [--sizes 128M,1G,4G] [--runs 20] [--warmup 3] [--no-gate]
     /usr/bin/python3 bench/run.py --gate-only [--gate-sizes 128M,1G,8G,16G]   (`make bench-gate`)
-                                  [--switch-seconds 3] [--switch-only]
+                                  [--switch-seconds 3] [--switch-only] [--budget-only]
 """
 import argparse
 import glob
@@ -305,6 +308,56 @@ def switch_lines(results):
                100.0 * s["record_instret"] / s["switch_instret"]))
 
 
+def link_command():
+    """The link of build/kernel.elf as make runs it (make -n with an object said to be new),
+    writing into build/bench/ instead."""
+    r = subprocess.run(["make", "-s", "-n", "-W", "build/obj/kernel/main.c.o", "build/kernel.elf"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    for line in r.stdout.splitlines():
+        if " -o build/kernel.elf " in line:
+            return line.replace(" -o build/kernel.elf ", " -o %s " % rel(os.path.join(OUT, "link.elf")))
+    raise RuntimeError("no link command in `make -n build/kernel.elf`")
+
+
+def bench_budget(a, results):
+    """inspector budget against the link, and the slack of every good example."""
+    link = link_command()
+    analysis = [rel(INSPECTOR), "budget", rel(KERNEL), "--su-dir", "build/obj"]
+    (lmed, lsd, _, _), = hyperfine([link], a.runs, a.warmup, shell=True)
+    (amed, asd, _, _), = hyperfine([analysis], a.fast_runs, a.warmup)
+    os.unlink(os.path.join(OUT, "link.elf"))
+    r = subprocess.run(analysis, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    table_run = subprocess.run([PY, os.path.join(ROOT, "tools", "budget_table.py")], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if table_run.returncode:
+        raise RuntimeError("tools/budget_table.py: %s" % table_run.stderr.strip())
+    results["budget"] = {
+        "link": {"command": link, "median_s": lmed, "stddev_s": lsd},
+        "analysis": {"command": shell_quote(analysis), "median_s": amed, "stddev_s": asd,
+                     "exit": r.returncode, "instructions": instructions(analysis),
+                     "stacks": r.stdout.splitlines()[-1]},
+        "slack": table_run.stdout.rstrip("\n").splitlines(),
+    }
+
+
+def budget_lines(results, missed):
+    b = results.get("budget")
+    if not b:
+        return []
+    l, an = b["link"], b["analysis"]
+    ok = an["median_s"] < l["median_s"] and an["exit"] == 0
+    if not ok:
+        missed.append("inspector budget not under the link")
+    lines = ["", "static stack analysis, against the link it follows (hyperfine medians):",
+             "  link of build/kernel.elf         %8.2f ms  (sd %.2f)" % (l["median_s"] * 1e3, l["stddev_s"] * 1e3),
+             "  inspector budget build/kernel.elf %7.2f ms  (sd %.2f)%s   (< the link: %s)" % (
+                 an["median_s"] * 1e3, an["stddev_s"] * 1e3,
+                 ", %d instructions (callgrind)" % an["instructions"] if an["instructions"] else "",
+                 verdict(ok)),
+             "  " + an["stacks"], "", "slack of the static worst case (static / high-water) per example:"]
+    return lines + ["  " + x for x in b["slack"]]
+
+
 def verdict(ok):
     return "met" if ok else "MISSED"
 
@@ -418,6 +471,7 @@ def main():
     ap.add_argument("--switch-seconds", type=float, default=3.0,
                     help="how long the kernel switches tasks before its costs are read")
     ap.add_argument("--switch-only", action="store_true", help="only the task switch's cost")
+    ap.add_argument("--budget-only", action="store_true", help="only the static stack analysis")
     ap.add_argument("--table-only", action="store_true",
                     help="print the table of build/bench/results.json and exit")
     a = ap.parse_args()
@@ -440,6 +494,11 @@ def main():
                    "fast_runs": a.fast_runs}
         try:
             results["gate_runs"] = a.gate_runs
+            if a.budget_only:
+                bench_budget(a, results)
+                missed = []
+                print("\n".join(budget_lines(results, missed)).strip())
+                return 1 if missed else 0
             if not a.gate_only:
                 bench_switch(a, results)
             if a.switch_only:
@@ -451,6 +510,8 @@ def main():
                 bench_gate(a, results)
             if not a.no_gate and not a.gate_only:
                 bench_gdbstub(a, results)
+            if not a.gate_only:
+                bench_budget(a, results)
         except (kqemu.QemuError, RuntimeError, subprocess.CalledProcessError) as e:
             print("bench: %s" % e, file=sys.stderr)
             return 2
@@ -464,6 +525,9 @@ def main():
              results["warmup"]))
     print(text)
     print(switch_lines(results))
+    budget = budget_lines(results, missed)
+    if budget:
+        print("\n".join(budget))
     print("targets missed: %s" % (", ".join(missed) if missed else "none"))
     return 1 if missed else 0
 

@@ -235,6 +235,7 @@ void check_run(struct check_ctx *c)
 	check_stacks(c);
 	check_hart(c);
 	check_elf(c);
+	check_budget(c);
 	check_kernel_reported(c);
 	check_follow_ons(c);
 }

@@ -272,3 +272,45 @@ void check_hart(struct check_ctx *c)
 	}
 	report_pass(c->rep, LR_INV_HART_SP);
 }
+
+/*
+ * The static stack analysis against the configured sizes (stack.budget: every stack, the ones
+ * the table sizes itself included) and against the paint (stack.bound: a high-water above the
+ * static worst case means the analysis missed code that ran: it is unsound there).
+ */
+void check_budget(struct check_ctx *c)
+{
+	struct kl_budget *b = kl_budget(c->s);
+	const struct kl_stack_budget *st;
+	char e[VIOLATION_TEXT], f[VIOLATION_TEXT], chain[VIOLATION_TEXT] = "";
+	ssize_t n = b ? kl_budget_stacks(b, c->r, &st) : -1;
+	if (n < 0) {
+		report_skip(c->rep, LR_INV_STACK_BUDGET, b ? fail_last() : kl_budget_skip(c->s));
+		report_skip(c->rep, LR_INV_STACK_BOUND, b ? fail_last() : kl_budget_skip(c->s));
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		if (kl_budget_verdict(kl_budget_graph(b), &st[i], e, sizeof e, f, sizeof f))
+			report_fail(c->rep, LR_INV_STACK_BUDGET, SOURCE_INSPECTOR, st[i].q.name, st[i].lo, e, f);
+	report_pass(c->rep, LR_INV_STACK_BUDGET);
+	size_t judged = 0;
+	for (size_t i = 0; i < c->nstacks; i++) {
+		const struct stack_info *s = &c->stacks[i];
+		if (!s->have_static || !s->static_bounded || !s->have_paint)
+			continue;
+		judged++;
+		if (s->high_water <= s->static_bound)
+			continue;
+		for (ssize_t j = 0; j < n; j++)
+			if (st[j].task >= 0 && (uint32_t)st[j].task == s->id)
+				kl_budget_chain(kl_budget_graph(b), &st[j], chain, sizeof chain);
+		snprintf(e, sizeof e, "high-water at most %" PRIu64 ", the static worst case: %.180s", s->static_bound, chain);
+		snprintf(f, sizeof f, "high-water %" PRIu64 ": %" PRIu64 " bytes used by code the analysis did not see",
+			 s->high_water, s->high_water - s->static_bound);
+		report_fail(c->rep, LR_INV_STACK_BOUND, SOURCE_INSPECTOR, s->owner, s->range.hi - s->high_water, e, f);
+	}
+	if (judged)
+		report_pass(c->rep, LR_INV_STACK_BOUND);
+	else
+		report_skip(c->rep, LR_INV_STACK_BOUND, "no stack with a static worst case and its paint in the dump");
+}

@@ -1,7 +1,8 @@
 /*
  * engine.h: the engine's modules and who calls whom, inside libklayout. session.c holds a target
  * (how to read it, its RAM and harts), its record and its stacks; record.c decodes the record;
- * stacks.c measures the stacks; check*.c evaluate the invariants into a report (report.c).
+ * stacks.c measures the stacks; check*.c evaluate the invariants into a report (report.c);
+ * budget.c gives each stack its static worst case (budget_*.c: the call graph, budget.h).
  * Nothing here prints: the texts are out_text.c's, and the checks never see them.
  */
 #ifndef ENGINE_H
@@ -79,5 +80,6 @@ void check_follow_ons(struct check_ctx *c);
 /* ": reached depth D of N, needed at least B bytes, U usable" for an overflow of stacks[i] whose
  * lowest address seen is `lowest` (the parts it cannot know left out); returns its length. */
 size_t overflow_detail(const struct check_ctx *c, size_t i, uint64_t lowest, char *buf, size_t len);
+void check_budget(struct check_ctx *c);
 
 #endif

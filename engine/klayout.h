@@ -21,9 +21,11 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <gelf.h>
 #include "layout_record.h"
 #include "lr_regions.h"
+#include "budget.h"
 
 /* ---- util.c: messages and formatting ---------------------------------------------------------- */
 /* One line: "PROGRAM: 'FILE': message". Returns -1 so callers can `return fail(...)`. */
@@ -230,6 +232,10 @@ struct stack_info {
 	int sentinel_ok;       /* lo_word is the record's sentinel */
 	int have_lo_next;
 	uint64_t lo_next_word; /* the lowest usable word, lo + 8: paint unless the stack got there */
+	int have_static;       /* the static stack analysis ran on it (an ELF with its .su and .ci) */
+	int static_bounded;    /* its worst case is known */
+	uint64_t static_bound; /* bytes below hi at its deepest point: the static worst case */
+	uint64_t static_needed; /* static_bound plus the excluded lo word: the least size that fits */
 };
 #define STACKS_MAX (1 + LR_MAX_TASKS)
 /* Kernel stack first, then tasks in creation order (measured once per session). */
@@ -237,11 +243,58 @@ size_t kl_stacks(struct kl_session *s, const struct stack_info **out);
 /* (size - high_water) * 100 / size, the check's and the tables' headroom. */
 unsigned stack_headroom_pct(const struct stack_info *s);
 
+/* ---- budget.c: the static stack analysis (docs/stack-budget.md) ------------------------------- */
+struct kl_budget;
+/* One stack's question (entries, size, recursion bound) and answer (worst case, chain, or why
+ * it is unbounded). */
+struct kl_stack_budget {
+	struct bg_stack q;
+	struct bg_result r;
+	int task;              /* 0 the kernel stack, n task n, -1 a stack the table sizes itself */
+	uint64_t lo;           /* in the record; 0 before boot */
+};
+/*
+ * The analysis of a kernel ELF: the table it carries in .klayout.budget (or table_path), the
+ * .su and .ci files under su_dir (NULL: `obj` beside the ELF). NULL after a message. With why
+ * (kl_budget_on), a kernel that offers nothing to analyse (no table, no such directory) is no
+ * error: NULL with the reason in why, for checks that are then skipped.
+ */
+struct kl_budget *kl_budget_open(const char *elf_path, const char *su_dir, const char *table_path);
+struct kl_budget *kl_budget_on(const struct kelf *k, const char *su_dir, const char *table_path,
+			       char *why, size_t why_len);
+/* An analysis of a graph read some other way (unit tests): it owns g. NULL when out of memory. */
+struct kl_budget *kl_budget_of(struct bg_graph *g);
+void kl_budget_close(struct kl_budget *b);
+const struct bg_graph *kl_budget_graph(const struct kl_budget *b);
+/* Every stack's worst case: the record's stacks (r), or before boot the config's (r NULL), then
+ * the table's own. The count, or -1 after a message. Valid until the next call. */
+ssize_t kl_budget_stacks(struct kl_budget *b, const struct layout_record *r,
+			 const struct kl_stack_budget **out);
+/* Bounded and no larger than its configured size, less its reserve. */
+int kl_budget_fits(const struct kl_stack_budget *s);
+/* "task_main 64, task_dive 64 x5, task_at_depth 32": the deepest chain, frames in bytes. */
+char *kl_budget_chain(const struct bg_graph *g, const struct kl_stack_budget *s, char *buf, size_t len);
+/* Why a stack is unbounded: its first unknown, with the chain to it. */
+char *kl_budget_why(const struct bg_graph *g, const struct kl_stack_budget *s, char *buf, size_t len);
+/* stack.budget's verdict on one stack: 1 with what was expected and found when it fails (too
+ * small for its worst case, or unbounded), 0 when it fits. */
+int kl_budget_verdict(const struct bg_graph *g, const struct kl_stack_budget *s, char *expected,
+		      size_t elen, char *found, size_t flen);
+/* The session's analysis (after kl_open_elf), or NULL with the reason (kl_budget_skip). */
+struct kl_budget *kl_budget(const struct kl_session *s);
+const char *kl_budget_skip(const struct kl_session *s);
+/* Before kl_open_elf: where the .su and .ci files are (default: `obj` beside the ELF). */
+void kl_set_budget_dir(struct kl_session *s, const char *dir);
+/* Before kl_open_elf: the stack table as a file (default: the ELF's .klayout.budget). */
+void kl_set_budget_table(struct kl_session *s, const char *path);
+/* The session's analysis given directly (it takes b, closing the one it had). */
+void kl_set_budget(struct kl_session *s, struct kl_budget *b);
+
 /* ---- report.c: check results, the engine's verdicts ------------------------------------------- */
 enum check_status { CHECK_NOT_RUN, CHECK_PASS, CHECK_FAIL, CHECK_SKIP };
 enum violation_source { SOURCE_INSPECTOR, SOURCE_KERNEL };
 
-#define VIOLATION_TEXT 160 /* expected and found, as text */
+#define VIOLATION_TEXT 512 /* expected and found, as text (a call chain fits) */
 struct violation {
 	unsigned inv;          /* enum lr_invariant */
 	enum violation_source source;

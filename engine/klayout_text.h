@@ -36,6 +36,11 @@ void report_summary(char *buf, size_t len, const struct report *rep);
 /* `diagram`: the design document's picture with the target's addresses and stack use. */
 void kl_diagram_print(FILE *out, struct kl_session *s);
 
+/* `budget`: a table of every stack's static worst case against its size, then each stack's
+ * deepest chain (or why it is unbounded) and a summary line naming elf_path. */
+void kl_budget_print(FILE *out, const char *elf_path, const struct kl_budget *b,
+		     const struct kl_stack_budget *s, size_t n);
+
 /* The same texts as malloc'd strings for front ends without a FILE (GDB's ctypes); kl_free them.
  * NULL after a message. *violations (may be NULL) gets the count that decides the exit status. */
 char *kl_check_text(struct kl_session *s, int min_headroom, int verbose, size_t *violations);

@@ -70,8 +70,8 @@ static void out_opt_u64(FILE *out, int known, uint64_t value, int width)
 
 void out_stacks_text(FILE *out, const struct stack_info *s, size_t n)
 {
-	fprintf(out, "%-26s  %-18s  %-18s  %8s  %-18s  %8s  %10s  %8s  %s\n", "owner", "lo", "hi", "size",
-		"saved sp", "used now", "high-water", "headroom", "sentinel");
+	fprintf(out, "%-26s  %-18s  %-18s  %8s  %-18s  %8s  %10s  %8s  %8s  %s\n", "owner", "lo", "hi", "size",
+		"saved sp", "used now", "high-water", "static", "headroom", "sentinel");
 	for (size_t i = 0; i < n; i++) {
 		const struct stack_info *t = &s[i];
 		uint64_t size = t->range.hi > t->range.lo ? t->range.hi - t->range.lo : 0;
@@ -80,12 +80,113 @@ void out_stacks_text(FILE *out, const struct stack_info *s, size_t n)
 			hex64(hi, t->range.hi), size, hex64(sp, t->saved_sp));
 		out_opt_u64(out, t->have_used, t->used, 8);
 		out_opt_u64(out, t->have_paint, t->high_water, 10);
+		if (t->have_static && !t->static_bounded)
+			fprintf(out, "  %8s", "unbound");
+		else
+			out_opt_u64(out, t->have_static, t->static_bound, 8);
 		if (t->have_paint)
 			fprintf(out, "  %7u%%", stack_headroom_pct(t));
 		else
 			fprintf(out, "  %8s", "-");
 		fprintf(out, "  %s\n", t->have_lo_word ? (t->sentinel_ok ? "ok" : "BROKEN") : "-");
 	}
+}
+
+/* ---- budget ------------------------------------------------------------------------------------ */
+
+static const char *budget_verdict(const struct kl_stack_budget *s)
+{
+	return !s->r.bounded ? "UNBOUNDED" : kl_budget_fits(s) ? "fits" : "TOO SMALL";
+}
+
+/* One stack's deepest chain, a step a line: where its frame starts, the frame, the function
+ * (x N for a recursion), where it is defined, and the call that reached it with its origin. */
+static void budget_chain(FILE *out, const struct kl_budget *b, const struct kl_stack_budget *s)
+{
+	const struct bg_graph *g = kl_budget_graph(b);
+	fprintf(out, "  %8s  %6s  %-28s  %-24s  %s\n", "at", "frame", "function", "defined at", "reached by");
+	for (size_t i = 0; i < s->r.nchain; i++) {
+		const struct bg_step *st = &s->r.chain[i];
+		const struct bg_func *f = bg_func(g, st->fn);
+		char name[BG_NAME + 48], by[BG_NAME + 48];
+		if (st->repeat > 1 && st->group_len > 1)
+			snprintf(name, sizeof name, "%s (and %d more) x%" PRIu64, f->name, st->group_len - 1, st->repeat);
+		else if (st->repeat > 1)
+			snprintf(name, sizeof name, "%s x%" PRIu64, f->name, st->repeat);
+		else
+			snprintf(name, sizeof name, "%s", f->name);
+		if (st->edge < 0) {
+			snprintf(by, sizeof by, "entry%s", f->segment ? " (after its sp load)" : "");
+		} else {
+			const struct bg_edge *e = bg_edge_at(g, st->edge);
+			snprintf(by, sizeof by, "%s at %s (%s)", bg_kind_name(e->kind), e->site[0] ? e->site : "?",
+				 bg_origin_name(e->origin));
+		}
+		fprintf(out, "  %8" PRIu64 "  %6" PRIu64 "  %-28s  %-24s  %s\n", st->at, f->frame, name,
+			f->where[0] ? f->where : "-", by);
+	}
+	if (s->r.chain_cut)
+		fprintf(out, "  ... %d more steps\n", s->r.chain_cut);
+}
+
+void kl_budget_print(FILE *out, const char *elf_path, const struct kl_budget *b,
+		     const struct kl_stack_budget *s, size_t n)
+{
+	const struct bg_graph *g = kl_budget_graph(b);
+	size_t failed = 0, unbounded = 0;
+	char line[512];
+	fprintf(out, "%-26s  %8s  %8s  %8s  %8s  %-9s  %s\n", "stack", "size", "static", "needed", "spare",
+		"verdict", "deepest from");
+	for (size_t i = 0; i < n; i++) {
+		const struct kl_stack_budget *t = &s[i];
+		uint64_t need = t->r.bounded ? bg_needed(&t->q, &t->r) : 0;
+		fprintf(out, "%-26s", t->q.name);
+		out_opt_u64(out, t->q.have_size, t->q.size, 8);
+		out_opt_u64(out, t->r.bounded, t->r.bound, 8);
+		out_opt_u64(out, t->r.bounded, need, 8);
+		if (t->r.bounded && t->q.have_size)
+			fprintf(out, "  %8" PRId64, (int64_t)(t->q.size - need));
+		else
+			fprintf(out, "  %8s", "-");
+		fprintf(out, "  %-9s  %s\n", budget_verdict(t), t->r.bounded && t->r.entry >= 0 ?
+			bg_func(g, t->r.entry)->name : "-");
+		failed += !kl_budget_fits(t);
+		unbounded += !t->r.bounded;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct kl_stack_budget *t = &s[i];
+		fputc('\n', out);
+		if (!t->r.bounded) {
+			fprintf(out, "%s: unbounded:\n", t->q.name);
+			for (size_t u = 0; u < t->r.nunknown; u++)
+				fprintf(out, "  %s\n", bg_unknown_text(g, &t->r.unknown[u], line, sizeof line));
+			if (t->r.nunknown_more)
+				fprintf(out, "  ... %zu more\n", t->r.nunknown_more);
+			continue;
+		}
+		fprintf(out, "%s: static worst case %" PRIu64 " bytes", t->q.name, t->r.bound);
+		if (t->q.reserve)
+			fprintf(out, " + %" PRIu64 " (lo word)", t->q.reserve);
+		if (t->q.have_size)
+			fprintf(out, ", %" PRIu64 " configured", t->q.size);
+		fprintf(out, "; %u calls on another stack after an sp load, %u out of its code, not followed\n",
+			t->r.cut_switch, t->r.cut_code);
+		if (t->q.nentries > 1) {
+			fputs("  each entry:", out);
+			for (int e = 0; e < t->q.nentries; e++)
+				fprintf(out, "%s %s %" PRIu64, e ? "," : "", bg_func(g, t->q.entry[e])->name,
+					t->r.entry_bound[e]);
+			fputc('\n', out);
+		}
+		budget_chain(out, b, t);
+	}
+	fputc('\n', out);
+	for (size_t i = 0; i < n; i++) {
+		char e[VIOLATION_TEXT], f[VIOLATION_TEXT];
+		if (kl_budget_verdict(g, &s[i], e, sizeof e, f, sizeof f))
+			fprintf(out, "stack.budget: %s: expected %s, found %s\n", s[i].q.name, e, f);
+	}
+	fprintf(out, "%s: %zu stacks, %zu over budget, %zu unbounded\n", elf_path, n, failed - unbounded, unbounded);
 }
 
 /* ---- record ----------------------------------------------------------------------------------- */
@@ -200,13 +301,17 @@ static void emit_line(void *ctx, const char *line)
 void kl_diagram_print(FILE *out, struct kl_session *s)
 {
 	struct stack_usage usage[STACKS_MAX];
+	struct stack_bound bound[STACKS_MAX];
 	const struct stack_info *stacks;
 	size_t n = kl_stacks(s, &stacks);
 	/* stacks[0] is the kernel's, then tasks in record order: the layout diagram_draw expects. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		usage[i] = (struct stack_usage){ .known = stacks[i].have_paint,
 						 .high_water = stacks[i].high_water };
-	diagram_draw(kl_record(s), &usage[0], &usage[1], emit_line, out);
+		bound[i] = (struct stack_bound){ .known = stacks[i].have_static ? 2 - stacks[i].static_bounded : 0,
+						 .bytes = stacks[i].static_bound };
+	}
+	diagram_draw_bounds(kl_record(s), &usage[0], &usage[1], &bound[0], &bound[1], emit_line, out);
 }
 
 /* ---- texts as strings ------------------------------------------------------------------------- */

@@ -32,6 +32,9 @@ struct kl_session {
 	uint64_t record_addr;   /* the published copy's address */
 	struct kelf k;
 	int have_kelf;
+	struct kl_budget *budget;  /* the static stack analysis of the ELF, NULL: budget_skip says why */
+	const char *budget_dir, *budget_table;
+	char budget_skip[160];
 	int measured;
 	struct stack_info stacks[STACKS_MAX];
 	size_t nstacks;
@@ -49,6 +52,7 @@ struct kl_session *kl_new(const char *name, kl_read_fn *read, void *ctx)
 	s->read = read;
 	s->ctx = ctx;
 	snprintf(s->no_harts, sizeof s->no_harts, "no registers");
+	snprintf(s->budget_skip, sizeof s->budget_skip, "no --elf given");
 	return s;
 }
 
@@ -115,13 +119,35 @@ int kl_load(struct kl_session *s)
 	return 0;
 }
 
+void kl_set_budget_dir(struct kl_session *s, const char *dir) { s->budget_dir = dir; }
+void kl_set_budget_table(struct kl_session *s, const char *path) { s->budget_table = path; }
+struct kl_budget *kl_budget(const struct kl_session *s) { return s->budget; }
+
+void kl_set_budget(struct kl_session *s, struct kl_budget *b)
+{
+	kl_budget_close(s->budget);
+	s->budget = b;
+	s->measured = 0;
+}
+const char *kl_budget_skip(const struct kl_session *s) { return s->budget_skip; }
+
 int kl_open_elf(struct kl_session *s, const char *path)
 {
 	if (s->have_kelf)
 		kelf_close(&s->k);
+	kl_budget_close(s->budget);
+	s->budget = NULL;
+	s->measured = 0;
 	s->have_kelf = 1;      /* kelf_close undoes a half-open ELF too */
-	if (kelf_open(&s->k, path) == 0)
-		return 0;
+	/* The static stack analysis comes with the ELF: its inputs are beside it (a directory or
+	 * a table named with kl_set_budget_dir/_table must be there; the defaults may be absent). */
+	if (kelf_open(&s->k, path) == 0) {
+		int required = s->budget_dir || s->budget_table;
+		s->budget = kl_budget_on(&s->k, s->budget_dir, s->budget_table, required ? NULL : s->budget_skip,
+					 sizeof s->budget_skip);
+		if (s->budget || (!required && s->budget_skip[0]))
+			return 0;
+	}
 	kelf_close(&s->k);
 	s->have_kelf = 0;
 	return -1;
@@ -131,6 +157,7 @@ void kl_close(struct kl_session *s)
 {
 	if (!s)
 		return;
+	kl_budget_close(s->budget);
 	if (s->have_kelf)
 		kelf_close(&s->k);
 	free(s);
@@ -277,12 +304,30 @@ int kl_read_u64(const struct kl_session *s, uint64_t addr, uint64_t *value)
 	return 0;
 }
 
+/* Each stack's static worst case beside what the paint measured (the record's order is the
+ * analysis's: the kernel stack, then the tasks). */
+static void stacks_static(struct kl_session *s)
+{
+	const struct kl_stack_budget *b;
+	ssize_t n = s->budget && s->nstacks ? kl_budget_stacks(s->budget, &s->r, &b) : 0;
+	for (ssize_t i = 0; i < n; i++)
+		for (size_t j = 0; j < s->nstacks; j++)
+			if (b[i].task >= 0 && (uint32_t)b[i].task == s->stacks[j].id) {
+				struct stack_info *t = &s->stacks[j];
+				t->have_static = 1;
+				t->static_bounded = b[i].r.bounded;
+				t->static_bound = b[i].r.bound;
+				t->static_needed = b[i].r.bounded ? bg_needed(&b[i].q, &b[i].r) : 0;
+			}
+}
+
 size_t kl_stacks(struct kl_session *s, const struct stack_info **out)
 {
 	/* Without a trusted header the task table is noise: measure nothing. */
 	if (!s->measured) {
 		s->nstacks = kl_header_ok(s) ? stacks_measure(s, &s->r, s->stacks) : 0;
 		s->measured = 1;
+		stacks_static(s);
 	}
 	*out = s->stacks;
 	return s->nstacks;

@@ -39,12 +39,14 @@ enum kernel_fault { KERNEL_FAULTS(KCONFIG_ENUM_FAULT) FAULT_COUNT };
 #define KCONFIG_MAX_DEPTH 100000
 #define KCONFIG_MIN_STACK 224          /* bytes: the smallest task stack the kernel accepts */
 /*
- * Bytes: the smallest kernel stack the config reader accepts. Measured: the kernel stack's
- * high-water (`inspector stacks`, from the paint) in every example and violation case dumped 2 s
- * after its ready line was 1424 bytes, 1488 where a task's fault leads to the ready line (the
- * deepest: the layout drawn from inside a switch); tests/gate/test_running.py checks it on every
- * run. Plus a margin of a third for paths the examples do not take and other compilers' frames,
- * rounded up: 2 KiB. A kernel breach never adds to it: it runs on trap.S's emergency stack.
+ * Bytes: the smallest kernel stack the config reader accepts, before any build. Measured: the
+ * kernel stack's high-water (`inspector stacks`, from the paint) in every example and violation
+ * case dumped 2 s after its ready line was 1424 bytes, 1488 where a task's fault leads to the
+ * ready line; tests/gate/test_running.py checks it on every run. The static stack analysis
+ * bounds the kernel's worst case at 1816 bytes with the lo word (`inspector budget`,
+ * docs/stack-budget.md), and `make check` refuses any kernel stack under the bound of its own
+ * build before QEMU starts (stack.budget). Rounded up with a margin: 2 KiB. A kernel breach never
+ * adds to it: it runs on trap.S's emergency stack.
  */
 #define KCONFIG_MIN_KSTACK 2048
 #define KCONFIG_TICK_US   10000        /* the timer tick when the config names none: 10 ms */

@@ -74,7 +74,9 @@
 	X(TASK_ACCESS, "task.access", "no task touched memory outside its own stack and the task code") \
 	X(HART_SP, "hart.sp", "the hart's sp is in the kernel stack or a task stack, not the boot stack") \
 	X(ELF_BUILD_ID, "elf.build-id", "the kernel in the dump has the ELF's build ID")               \
-	X(ELF_REGIONS, "elf.regions", "the record's image regions are the ELF's sections and symbols")
+	X(ELF_REGIONS, "elf.regions", "the record's image regions are the ELF's sections and symbols") \
+	X(STACK_BUDGET, "stack.budget", "every stack's size holds its static worst case and its excluded lo word") \
+	X(STACK_BOUND, "stack.bound", "no stack's high-water exceeds its static worst case")
 
 #define LR_INV_ENUM(name, id, text) LR_INV_##name,
 enum lr_invariant { LR_INVARIANTS(LR_INV_ENUM) LR_INV_COUNT };

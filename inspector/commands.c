@@ -1,5 +1,5 @@
 /*
- * commands.c: the five commands main.c dispatches to. Each opens its inputs (a failure there is
+ * commands.c: the commands main.c dispatches to. Each opens its inputs (a failure there is
  * exit 2 with the one-line message already printed), has the engine compute, and hands the result
  * to a format.
  */
@@ -55,6 +55,8 @@ static struct session *session_open(const struct options *o)
 	if (dump_open(&s->d, o->file, o->base) != 0 || !(s->kl = engine_on_dump(&s->d)) ||
 	    kl_load(s->kl) != 0)
 		goto fail;
+	kl_set_budget_dir(s->kl, o->su_dir);
+	kl_set_budget_table(s->kl, o->stacks);
 	if (o->elf && kl_open_elf(s->kl, o->elf) != 0)
 		goto fail;
 	/* Every byte diagram, stacks and record show has been read: from the file as opened? */
@@ -223,4 +225,33 @@ int cmd_sections(const struct options *o)
 	printf("\n");
 	kelf_close(&k);
 	return rc;
+}
+
+/* Before boot: the ELF, its table and the .su/.ci files are all it needs. Exit 1 when a stack
+ * fails stack.budget (too small for its worst case, or unbounded). */
+int cmd_budget(const struct options *o)
+{
+	struct kl_budget *b = kl_budget_open(o->file, o->su_dir, o->stacks);
+	const struct kl_stack_budget *st;
+	if (!b)
+		return EXIT_UNUSABLE;
+	if (o->graph) {
+		bg_write_edges(stdout, kl_budget_graph(b));
+		kl_budget_close(b);
+		return EXIT_HOLDS;
+	}
+	ssize_t n = kl_budget_stacks(b, NULL, &st);
+	if (n < 0) {
+		kl_budget_close(b);
+		return EXIT_UNUSABLE;
+	}
+	int failed = 0;
+	for (ssize_t i = 0; i < n; i++)
+		failed += !kl_budget_fits(&st[i]);
+	if (o->format == FORMAT_JSON)
+		out_budget_json(stdout, o->file, b, st, (size_t)n);
+	else
+		kl_budget_print(stdout, o->file, b, st, (size_t)n);
+	kl_budget_close(b);
+	return failed ? EXIT_VIOLATION : EXIT_HOLDS;
 }

@@ -80,6 +80,9 @@ struct options {
 	int verbose;           /* -v */
 	const char *file;      /* the one positional argument */
 	const char *output;    /* -o, --output */
+	const char *su_dir;    /* --su-dir */
+	const char *stacks;    /* --stacks */
+	int graph;             /* --graph */
 };
 
 /* The engine's session on an opened dump (its bytes in place, its RAM and harts); NULL when out
@@ -92,6 +95,7 @@ int cmd_stacks(const struct options *o);
 int cmd_record(const struct options *o);
 int cmd_sections(const struct options *o);
 int cmd_gdbcore(const struct options *o);
+int cmd_budget(const struct options *o);
 
 /* ---- out_*.c: the machine formats (the text one is engine/out_text.c) -------------------------- */
 void out_check_json(FILE *out, const struct check_view *v);
@@ -101,6 +105,9 @@ void out_check_json_error(FILE *out, const char *dump_path, const char *message)
 void out_check_junit_error(FILE *out, const char *dump_path, const char *message);
 void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *s, size_t n);
 void out_record_json(FILE *out, const char *dump_path, const struct layout_record *r);
+/* `budget --format json`: every stack's static worst case, chain and verdict. */
+void out_budget_json(FILE *out, const char *elf_path, const struct kl_budget *b,
+		     const struct kl_stack_budget *s, size_t n);
 /* out_svg.c: `diagram --format svg|html`, the diagram as a picture with the checks' verdicts:
  * 0, or -1 after a message (out of memory). */
 int out_diagram_svg(FILE *out, const struct check_view *v);

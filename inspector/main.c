@@ -12,7 +12,8 @@
 #define INSPECTOR_VERSION "1.0"
 
 /* Options, as bits so each command can say which it takes. */
-enum { OPT_ELF = 1, OPT_HEADROOM = 2, OPT_FORMAT = 4, OPT_BASE = 8, OPT_VERBOSE = 16, OPT_OUTPUT = 32 };
+enum { OPT_ELF = 1, OPT_HEADROOM = 2, OPT_FORMAT = 4, OPT_BASE = 8, OPT_VERBOSE = 16, OPT_OUTPUT = 32,
+       OPT_SU_DIR = 64, OPT_STACKS = 128, OPT_GRAPH = 256 };
 
 struct command {
 	const char *name;
@@ -36,6 +37,9 @@ static const struct {
 	{ OPT_BASE, "  -b, --base=ADDR           physical address of a raw dump's first byte (default 0x80000000)" },
 	{ OPT_VERBOSE, "  -v, --verbose             also one line per passing check" },
 	{ OPT_OUTPUT, "  -o, --output=FILE         write the core here (required)" },
+	{ OPT_SU_DIR, "  -d, --su-dir=DIR          the kernel objects' .su and .ci files (default: obj beside the ELF)" },
+	{ OPT_STACKS, "  -t, --stacks=FILE         the stack table (default: the ELF's .klayout.budget section)" },
+	{ OPT_GRAPH, "  -g, --graph               the call graph instead: functions, frames, edges and their origin" },
 };
 
 /* --format's values, indexed by enum format. */
@@ -109,7 +113,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		{ "elf", required_argument, NULL, 'e' }, { "min-headroom", required_argument, NULL, 'm' },
 		{ "format", required_argument, NULL, 'f' }, { "base", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ "output", required_argument, NULL, 'o' }, { NULL, 0, NULL, 0 },
+		{ "output", required_argument, NULL, 'o' }, { "su-dir", required_argument, NULL, 'd' },
+		{ "stacks", required_argument, NULL, 't' }, { "graph", no_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
@@ -120,9 +126,10 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 	optind = 1;
 	opterr = 0;
 	/* Leading ':': a missing value is reported as ':' with optopt, apart from an unknown option. */
-	while ((ch = getopt_long(argc, argv, ":e:m:f:b:o:vh", table, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":e:m:f:b:o:d:t:gvh", table, NULL)) != -1) {
 		unsigned bit = ch == 'e' ? OPT_ELF : ch == 'm' ? OPT_HEADROOM : ch == 'f' ? OPT_FORMAT :
-			       ch == 'b' ? OPT_BASE : ch == 'v' ? OPT_VERBOSE : ch == 'o' ? OPT_OUTPUT : 0;
+			       ch == 'b' ? OPT_BASE : ch == 'v' ? OPT_VERBOSE : ch == 'o' ? OPT_OUTPUT :
+			       ch == 'd' ? OPT_SU_DIR : ch == 't' ? OPT_STACKS : ch == 'g' ? OPT_GRAPH : 0;
 		if (ch == 'h') {
 			usage_command(stdout, c);
 			*rc = EXIT_HOLDS;
@@ -145,6 +152,9 @@ static int parse_options(const struct command *c, int argc, char **argv, struct 
 		case 'e': o->elf = optarg; break;
 		case 'v': o->verbose = 1; break;
 		case 'o': o->output = optarg; break;
+		case 'd': o->su_dir = optarg; break;
+		case 't': o->stacks = optarg; break;
+		case 'g': o->graph = 1; break;
 		case 'b':
 			if (parse_u64(optarg, &o->base) != 0) {
 				*rc = bad_usage(c, "--base: not an address: '%s'", optarg);
@@ -189,7 +199,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		return usage(stdout), EXIT_HOLDS;
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("inspector %s (layout record version %d, JSON schema klayout-inspector/2)\n",
+		printf("inspector %s (layout record version %d, JSON schema klayout-inspector/3)\n",
 		       INSPECTOR_VERSION, LR_VERSION);
 		return EXIT_HOLDS;
 	}
@@ -207,14 +217,17 @@ int main(int argc, char **argv)
 }
 
 static const struct command commands[] = {
-	{ "check", cmd_check, OPT_ELF | OPT_HEADROOM | OPT_FORMAT | OPT_BASE | OPT_VERBOSE,
+	{ "check", cmd_check, OPT_ELF | OPT_HEADROOM | OPT_FORMAT | OPT_BASE | OPT_VERBOSE | OPT_SU_DIR | OPT_STACKS,
 	  1u << FORMAT_TEXT | 1u << FORMAT_JSON | 1u << FORMAT_JUNIT, "DUMP",
 	  "check every invariant of the layout record against the dump" },
-	{ "diagram", cmd_diagram, OPT_ELF | OPT_BASE | OPT_FORMAT,
+	{ "diagram", cmd_diagram, OPT_ELF | OPT_BASE | OPT_FORMAT | OPT_SU_DIR | OPT_STACKS,
 	  1u << FORMAT_TEXT | 1u << FORMAT_SVG | 1u << FORMAT_HTML, "DUMP",
 	  "draw the design document's memory diagram with the dump's addresses" },
-	{ "stacks", cmd_stacks, OPT_FORMAT | OPT_BASE, 1u << FORMAT_TEXT | 1u << FORMAT_JSON, "DUMP",
-	  "one line per stack: bounds, sp, usage, high-water, headroom, sentinel" },
+	{ "stacks", cmd_stacks, OPT_ELF | OPT_FORMAT | OPT_BASE | OPT_SU_DIR | OPT_STACKS, 1u << FORMAT_TEXT | 1u << FORMAT_JSON,
+	  "DUMP", "one line per stack: bounds, sp, usage, high-water, static worst case, headroom, sentinel" },
+	{ "budget", cmd_budget, OPT_FORMAT | OPT_SU_DIR | OPT_STACKS | OPT_GRAPH,
+	  1u << FORMAT_TEXT | 1u << FORMAT_JSON, "KERNEL.elf",
+	  "each stack's static worst case and deepest call chain, before boot (stack.budget)" },
 	{ "record", cmd_record, OPT_BASE | OPT_FORMAT, 1u << FORMAT_TEXT | 1u << FORMAT_JSON, "DUMP",
 	  "the layout record, field by field, as `name: value` lines or one JSON object" },
 	{ "sections", cmd_sections, 0, 1u << FORMAT_TEXT, "KERNEL.elf",

@@ -1,12 +1,13 @@
 /*
- * out_json.c: `check`, `stacks` and `record --format json`, schema klayout-inspector/2
+ * out_json.c: `check`, `stacks`, `record` and `budget --format json`, schema
+ * klayout-inspector/3
  * (docs/inspector-json.md). Addresses are "0x..." strings: JSON numbers lose 64-bit precision.
  * Sizes and counts are numbers. Key order is fixed so the output can be diffed.
  */
 #include <inttypes.h>
 #include "inspector.h"
 
-#define JSON_SCHEMA "klayout-inspector/2"
+#define JSON_SCHEMA "klayout-inspector/3"
 
 /* Valid UTF-8 whatever s holds (a file name may hold any bytes): ill-formed bytes become U+FFFD. */
 static void json_string(FILE *out, const char *s)
@@ -69,7 +70,13 @@ static void json_stack(FILE *out, const struct stack_info *s)
 			stack_headroom_pct(s));
 	else
 		fputs(", \"high_water\": null, \"headroom_pct\": null", out);
-	fprintf(out, ", \"sentinel_ok\": %s}", s->sentinel_ok ? "true" : "false");
+	fprintf(out, ", \"sentinel_ok\": %s, \"static_bound\": ", s->sentinel_ok ? "true" : "false");
+	if (s->have_static && s->static_bounded)
+		fprintf(out, "%" PRIu64 ", \"static_needed\": %" PRIu64, s->static_bound, s->static_needed);
+	else
+		fputs("null, \"static_needed\": null", out);
+	fprintf(out, ", \"static\": \"%s\"}", !s->have_static ? "not analysed" :
+		s->static_bounded ? "bounded" : "unbounded");
 }
 
 static void json_stacks(FILE *out, const struct stack_info *s, size_t n)
@@ -283,4 +290,71 @@ void out_stacks_json(FILE *out, const char *dump_path, const struct stack_info *
 	fputs(",\n", out);
 	json_stacks(out, s, n);
 	fputs("\n}\n", out);
+}
+
+static void json_u64_or_null(FILE *out, int known, uint64_t v)
+{
+	if (known)
+		fprintf(out, "%" PRIu64, v);
+	else
+		fputs("null", out);
+}
+
+void out_budget_json(FILE *out, const char *elf_path, const struct kl_budget *b,
+		     const struct kl_stack_budget *s, size_t n)
+{
+	const struct bg_graph *g = kl_budget_graph(b);
+	size_t failed = 0, unbounded = 0;
+	char text[512];
+	fputs("{\n  \"schema\": \"" JSON_SCHEMA "\",\n  \"elf\": ", out);
+	json_string(out, elf_path);
+	fputs(",\n  \"stacks\": [", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct kl_stack_budget *t = &s[i];
+		int fits = kl_budget_fits(t);
+		failed += !fits;
+		unbounded += !t->r.bounded;
+		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
+		json_string(out, t->q.name);
+		fputs(", \"size\": ", out);
+		json_u64_or_null(out, t->q.have_size, t->q.size);
+		fprintf(out, ", \"reserve\": %" PRIu64 ", \"static_bound\": ", t->q.reserve);
+		json_u64_or_null(out, t->r.bounded, t->r.bound);
+		fputs(", \"needed\": ", out);
+		json_u64_or_null(out, t->r.bounded, t->r.bounded ? bg_needed(&t->q, &t->r) : 0);
+		fprintf(out, ", \"fits\": %s,\n     \"entries\": [", fits ? "true" : "false");
+		for (int e = 0; e < t->q.nentries; e++) {
+			fputs(e ? ", {\"function\": " : "{\"function\": ", out);
+			json_string(out, bg_func(g, t->q.entry[e])->name);
+			fputs(", \"static_bound\": ", out);
+			json_u64_or_null(out, t->r.bounded, t->r.entry_bound[e]);
+			fputs("}", out);
+		}
+		fputs("],\n     \"chain\": [", out);
+		for (size_t c = 0; c < t->r.nchain; c++) {
+			const struct bg_step *st = &t->r.chain[c];
+			const struct bg_func *f = bg_func(g, st->fn);
+			fputs(c ? ",\n       {\"function\": " : "\n       {\"function\": ", out);
+			json_string(out, f->name);
+			fprintf(out, ", \"frame\": %" PRIu64 ", \"at\": %" PRIu64 ", \"repeat\": %" PRIu64
+				", \"group\": %d, \"defined_at\": ", f->frame, st->at, st->repeat, st->group_len);
+			json_string(out, f->where);
+			if (st->edge < 0) {
+				fputs(", \"call\": null}", out);
+				continue;
+			}
+			const struct bg_edge *e = bg_edge_at(g, st->edge);
+			fprintf(out, ", \"call\": {\"kind\": \"%s\", \"site\": ", bg_kind_name(e->kind));
+			json_string(out, e->site);
+			fprintf(out, ", \"origin\": \"%s\"}}", bg_origin_name(e->origin));
+		}
+		fputs(t->r.nchain ? "\n     ],\n     \"unbounded\": [" : "],\n     \"unbounded\": [", out);
+		for (size_t u = 0; u < t->r.nunknown; u++) {
+			fputs(u ? ", " : "", out);
+			json_string(out, bg_unknown_text(g, &t->r.unknown[u], text, sizeof text));
+		}
+		fputs("]}", out);
+	}
+	fprintf(out, "\n  ],\n  \"summary\": {\"stacks\": %zu, \"over_budget\": %zu, \"unbounded\": %zu, "
+		"\"verdict\": \"%s\"}\n}\n", n, failed - unbounded, unbounded, failed ? "fail" : "pass");
 }

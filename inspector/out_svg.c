@@ -211,6 +211,13 @@ static void draw_stack_fill(FILE *out, const struct svg_box *b)
 		fprintf(out, "<rect class=\"hw\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\"/>\n",
 			BOX_X, b->y, BOX_W, body * f);
 	}
+	if (size && s->have_static && s->static_bounded) {
+		/* The static worst case: where sp can go at the deepest, a dashed line across the stack. */
+		double f = s->static_bound >= size ? 1.0 : (double)s->static_bound / (double)size;
+		fprintf(out, "<line class=\"bound\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"><title>static "
+			"worst case: %" PRIu64 " bytes below hi</title></line>\n", BOX_X, b->y + body * f,
+			BOX_X + BOX_W, b->y + body * f, s->static_bound);
+	}
 	if (size && s->have_used) {
 		double f = s->used >= size ? 1.0 : (double)s->used / (double)size;
 		fprintf(out, "<rect class=\"used\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\"/>\n",
@@ -291,6 +298,11 @@ static void draw_box(FILE *out, const struct svg_box *b)
 		if (s->have_paint)
 			snprintf(line + strlen(line), sizeof line - strlen(line), ", %u%% free",
 				 stack_headroom_pct(s));
+		if (s->have_static && s->static_bounded)
+			snprintf(line + strlen(line), sizeof line - strlen(line), ", static %s",
+				 size_str(hw, sizeof hw, s->static_bound));
+		else if (s->have_static)
+			snprintf(line + strlen(line), sizeof line - strlen(line), ", static unbounded");
 		text_at(out, BOX_X + 8, ty, "", line);
 	}
 	if (b->violated) {
@@ -333,7 +345,8 @@ static const char svg_style[] =
 	".gap{fill:#fff;stroke:#999;stroke-dasharray:4 3}.gapbad{fill:" RED_FILL ";stroke:" RED
 	";stroke-dasharray:4 3}\n"
 	".cut{fill:none;stroke:#444;stroke-width:1.2}.cutfill{fill:#fff;stroke:none}\n"
-	".tick{stroke:#999;stroke-width:1}\n";
+	".tick{stroke:#999;stroke-width:1}.bound{stroke:#1f4e9c;stroke-width:2;stroke-dasharray:6 3}\n"
+	".boundkey{fill:none;stroke:#1f4e9c;stroke-width:2;stroke-dasharray:6 3}\n";
 
 /* The key and the violation list below the drawing; returns the y after it. */
 static double draw_legend(FILE *out, const struct check_view *v, double y, int dry)
@@ -343,6 +356,7 @@ static double draw_legend(FILE *out, const struct check_view *v, double y, int d
 		{ "hw", "stack: high-water mark, from the paint (top down: stacks grow down)" },
 		{ "used", "stack: used now (hi - sp), the bar at its right edge" },
 		{ "lo", "the excluded lo word of each stack (red: overwritten)" },
+		{ "boundkey", "stack: its static worst case (inspector budget), a dashed line" },
 		{ "boxbad", "a region a violation is about, with the invariant ids" },
 	};
 	y += 24;

@@ -11,6 +11,7 @@
 #include "pmp.h"
 #include "ucode.h"
 #include "harness.h"
+#include "works.h"
 
 struct stack_arena kernel_arena;
 uint64_t kstack_top, kstack_floor;
@@ -217,7 +218,7 @@ static void maybe_ready(void)
 	}
 	if (ready_state || !all_settled())
 		return;
-	if (kconfig.fault == FAULT_KSTACK_OVERFLOW)
+	if (KCONFIG_FAULT == FAULT_KSTACK_OVERFLOW) /* compiled in for that config only: it has no bound */
 		kernel_recurse(1); /* the bug: with a task on the hart in the record */
 	check_before_ready();
 	struct layout_record *r = record_begin();

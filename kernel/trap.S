@@ -75,7 +75,15 @@ TRAP_SAVED:				/* the frame holds every register of the task */
 	call	trap_user		/* never returns: ends in task_resume or kernel_idle */
 	j	kernel_stop
 
+	.cfi_endproc
+	.size	TRAP_ENTRY, . - TRAP_ENTRY
+
+/* The kernel's own trap: a function of its own, the entry of the emergency stack it loads. */
+	.globl from_kernel
+	.type	from_kernel, @function
 from_kernel:
+	.cfi_startproc
+	.cfi_undefined ra		/* the trap ends the kernel's frames here */
 	csrrw	t6, mscratch, t6	/* t6 back, mscratch 0 again */
 	mv	a3, sp
 	sd	zero, kstack_floor, t0	/* the overflow check would refuse the emergency stack */
@@ -87,7 +95,7 @@ from_kernel:
 	call	trap_kernel		/* records the breach, prints the ready line */
 	j	kernel_stop
 	.cfi_endproc
-	.size	TRAP_ENTRY, . - TRAP_ENTRY
+	.size	from_kernel, . - from_kernel
 
 /* task_resume(struct lr_frame *f): onto the hart in user mode, every register from f. */
 	.globl task_resume

@@ -6,10 +6,16 @@
  * A task recurses to its configured depth, reports the level there with a yield, works a while
  * and unwinds, then dives again: forever, so its stack keeps moving and the timer preempts it
  * anywhere. A task whose config names a misbehaviour (examples/violations/) commits it once, on
- * first reaching its depth, before it reports it; the hardware or the kernel stops it there.
+ * first reaching its depth, before it reports it; the hardware or the kernel stops it there. Only
+ * the misbehaviours some task of the config does are compiled in (KCONFIG_WORKS, from confgen
+ * --works): the static stack analysis then reads exactly the code a good config runs.
  */
 #include "kconfig.h"
 #include "ucode.h"
+#include "works.h"
+
+/* Whether a task of this config does work kind w. */
+#define DOES(w) ((KCONFIG_WORKS & (1u << WORK_##w)) != 0)
 
 #define WORK_ITERATIONS 20000  /* the work at the depth between two yields */
 #define FOREIGN_SP_OFFSET 512  /* foreign-sp: an sp this far above its own stack's hi */
@@ -61,29 +67,38 @@ __attribute__((noinline)) static void task_foreign_yield(uint64_t foreign_sp, ui
 			 : "+r"(a0) : "r"(a7), "r"(foreign_sp) : "t0", "memory");
 }
 
-__attribute__((noinline)) static void task_misbehave(struct task_args *a, uint64_t level)
+/* noipa: called even when the config compiles every misbehaviour out (an empty body), so that
+ * task_at_depth keeps its return address in its frame, where GDB's frame walk finds it. */
+__attribute__((noipa)) static void task_misbehave(struct task_args *a, uint64_t level)
 {
 	switch (a->work) {
 	case WORK_WRITE_LO:
-		*(volatile uint64_t *)(uintptr_t)a->lo = 0x0badc0de;
+		if (DOES(WRITE_LO))
+			*(volatile uint64_t *)(uintptr_t)a->lo = 0x0badc0de;
 		break;
 	case WORK_OVERFLOW:
-		task_overflow(a->lo);
+		if (DOES(OVERFLOW))
+			task_overflow(a->lo);
 		break;
 	case WORK_WRITE_TEXT:
-		*(volatile uint64_t *)opaque(_text_start) = 0;
+		if (DOES(WRITE_TEXT))
+			*(volatile uint64_t *)opaque(_text_start) = 0;
 		break;
 	case WORK_FOREIGN_SP:
-		task_foreign_yield(a->hi + FOREIGN_SP_OFFSET, level);
+		if (DOES(FOREIGN_SP))
+			task_foreign_yield(a->hi + FOREIGN_SP_OFFSET, level);
 		break;
 	case WORK_READ_DATA:
-		(void)*(volatile uint64_t *)opaque(_data_start);
+		if (DOES(READ_DATA))
+			(void)*(volatile uint64_t *)opaque(_data_start);
 		break;
 	case WORK_EXEC_TEXT:
-		((void (*)(void))(uintptr_t)kmain)();
+		if (DOES(EXEC_TEXT))
+			((void (*)(void))(uintptr_t)kmain)();
 		break;
 	case WORK_WRITE_OTHER:
-		*(volatile uint64_t *)(uintptr_t)(a->hi + WRITE_OTHER_OFFSET) = 0x0badc0de;
+		if (DOES(WRITE_OTHER))
+			*(volatile uint64_t *)(uintptr_t)(a->hi + WRITE_OTHER_OFFSET) = 0x0badc0de;
 		break;
 	}
 }

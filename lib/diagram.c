@@ -139,6 +139,7 @@ struct box {
 	const char *name;              /* a task's NUL-padded name, or NULL */
 	uint64_t task;                 /* task number, 0 for the other boxes */
 	const struct stack_usage *use; /* stacks only */
+	const struct stack_bound *bound;
 	const char *hi_label, *lo_label;
 	const char *note;              /* kernel stack: "SP initial", at hi */
 };
@@ -194,14 +195,27 @@ static void box_draw(struct drawing *d, const struct box *b)
 			line_size(&l, b->hi - b->lo);
 			box_text(d, &l, 0, 0);
 		}
+		if (b->bound && b->bound->known) {
+			line_putc(&l, '|');
+			line_pad(&l, 1 + TEXT_INDENT, ' ');
+			line_puts(&l, "static bound ");
+			if (b->bound->known == 1)
+				line_size(&l, b->bound->bytes);
+			else
+				line_puts(&l, "unbounded");
+			box_text(d, &l, 0, 0);
+		}
 		edge_start(d, b->lo);
 	}
 	/* An empty box ("if there is" padding) only adds its labels to the shared edge. */
 	edge_label(d, b->lo_label, b->task);
 }
 
-void diagram_draw(const struct layout_record *r, const struct stack_usage *kstack,
-		  const struct stack_usage *tasks, diagram_emit_fn *emit_fn, void *ctx)
+/* Inlined into both entry points (no address for -finstrument-functions to take): in the
+ * kernel, with no bounds, it compiles to the drawing alone. */
+static inline __attribute__((always_inline, no_instrument_function)) void
+draw(const struct layout_record *r, const struct stack_usage *kstack, const struct stack_usage *tasks,
+     const struct stack_bound *kbound, const struct stack_bound *tbounds, diagram_emit_fn *emit_fn, void *ctx)
 {
 	struct drawing d;
 	struct box b;
@@ -215,33 +229,49 @@ void diagram_draw(const struct layout_record *r, const struct stack_usage *kstac
 	line_puts(&d.edge, "High addresses");
 	emit(&d, &d.edge);
 
-	b = (struct box){ r->kstack.lo, r->kstack.hi, "Kernel stack (grows downward)", 0, 0, kstack,
+	b = (struct box){ r->kstack.lo, r->kstack.hi, "Kernel stack (grows downward)", 0, 0, kstack, kbound,
 			  "end of RAM", "kernel stack lo = first available", "SP initial" };
 	box_draw(&d, &b);
 	/* Creation order is high to low: task 1 right under the kernel stack. */
 	for (uint32_t i = 0; i < count; i++) {
 		const struct lr_task *t = &r->tasks[i];
 		b = (struct box){ t->stack.lo, t->stack.hi, "Task ", t->name, t->id ? t->id : i + 1,
-				  tasks ? &tasks[i] : 0, 0, "task ", 0 };
+				  tasks ? &tasks[i] : 0, tbounds ? &tbounds[i] : 0, 0, "task ", 0 };
 		box_draw(&d, &b);
 	}
-	b = (struct box){ r->free.lo, r->free.hi, "Free / heap", 0, 0, 0, "available", "task code end", 0 };
+	b = (struct box){ r->free.lo, r->free.hi, "Free / heap", 0, 0, 0, 0, "available", "task code end", 0 };
 	box_draw(&d, &b);
 	b = (struct box){ r->task_code.lo, r->task_code.hi, "Task code (user mode: read, execute)", 0, 0,
-			  0, 0, "record end", 0 };
+			  0, 0, 0, "record end", 0 };
 	box_draw(&d, &b);
-	b = (struct box){ r->record.lo, r->record.hi, "Layout record", 0, 0, 0, 0, "record start", 0 };
+	b = (struct box){ r->record.lo, r->record.hi, "Layout record", 0, 0, 0, 0, 0, "record start", 0 };
 	box_draw(&d, &b);
-	b = (struct box){ r->padding.lo, r->padding.hi, "Padding", 0, 0, 0, 0, "image end", 0 };
+	b = (struct box){ r->padding.lo, r->padding.hi, "Padding", 0, 0, 0, 0, 0, "image end", 0 };
 	box_draw(&d, &b);
-	b = (struct box){ r->data.lo, r->boot_stack.hi, "Kernel data (.bss, .data, boot stack)", 0, 0, 0,
+	b = (struct box){ r->data.lo, r->boot_stack.hi, "Kernel data (.bss, .data, boot stack)", 0, 0, 0, 0,
 			  0, "data start", 0 };
 	box_draw(&d, &b);
 	/* Up to data's lo, so the alignment the linker leaves after .rodata is not drawn as a gap. */
-	b = (struct box){ r->text.lo, r->data.lo, "Kernel text (.text, .rodata)", 0, 0, 0, 0,
+	b = (struct box){ r->text.lo, r->data.lo, "Kernel text (.text, .rodata)", 0, 0, 0, 0, 0,
 			  "start of RAM", 0 };
 	box_draw(&d, &b);
 	edge_flush(&d);
 	line_puts(&d.edge, "Low addresses");
 	emit(&d, &d.edge);
 }
+
+void diagram_draw(const struct layout_record *r, const struct stack_usage *kstack,
+		  const struct stack_usage *tasks, diagram_emit_fn *emit_fn, void *ctx)
+{
+	draw(r, kstack, tasks, 0, 0, emit_fn, ctx);
+}
+
+/* Only readers of a dump know a static bound: the kernel has no use for this one. */
+#if __STDC_HOSTED__
+void diagram_draw_bounds(const struct layout_record *r, const struct stack_usage *kstack,
+			 const struct stack_usage *tasks, const struct stack_bound *kbound,
+			 const struct stack_bound *tbounds, diagram_emit_fn *emit_fn, void *ctx)
+{
+	draw(r, kstack, tasks, kbound, tbounds, emit_fn, ctx);
+}
+#endif

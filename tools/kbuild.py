@@ -10,7 +10,7 @@ import os
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DIRECTIVES = ("qemu-mem", "expect", "inspector", "recorded", "survivors")   # docs/config.md
+DIRECTIVES = ("qemu-mem", "expect", "inspector", "recorded", "survivors", "budget")   # docs/config.md
 
 
 def directives(conf):

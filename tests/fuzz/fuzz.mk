@@ -5,11 +5,12 @@
 #   make test-fuzz              part of `make test`: the seed corpus, then a few seconds each
 #
 # Targets: dump (the dump reader and every check behind it), kelf (the kernel-ELF reader),
-# config (tools/config.c) and fdt (kernel/platform/fdt.c, built for the host). Seeds are in git
+# config (tools/config.c), fdt (kernel/platform/fdt.c, built for the host) and budget (the
+# static stack analysis's .su, .ci, edge-list and stack-table readers, and the analysis). Seeds are in git
 # under tests/fuzz/corpus/TARGET/; what a run finds goes to build/fuzz/TARGET/ (its corpus) and
 # build/fuzz/TARGET-crash-* (the inputs that crashed). clang 14 with libFuzzer: `make deps`.
 
-FUZZ_TARGETS ?= dump kelf config fdt
+FUZZ_TARGETS ?= dump kelf config fdt budget
 FUZZ_TIME    ?= 60
 FUZZ_SMOKE   ?= 3
 FUZZ_CC      ?= clang
@@ -27,9 +28,10 @@ $(H)/fuzz/fuzz_dump: tests/fuzz/fuzz_dump.c $(FUZZ_LIB_SRCS)
 $(H)/fuzz/fuzz_kelf: tests/fuzz/fuzz_kelf.c $(FUZZ_LIB_SRCS)
 $(H)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c tools/config.c
 $(H)/fuzz/fuzz_fdt: tests/fuzz/fuzz_fdt.c kernel/platform/fdt.c
+$(H)/fuzz/fuzz_budget: tests/fuzz/fuzz_budget.c $(FUZZ_LIB_SRCS)
 $(FUZZ_BINS): | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(if $(filter %dump %kelf,$@),$(ELF_LIBS))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(if $(filter %dump %kelf %budget,$@),$(ELF_LIBS))
 
 # One target after another (the machine has two cores and other work); a crash stops make.
 fuzz: $(FUZZ_BINS)

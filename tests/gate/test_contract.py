@@ -3,6 +3,7 @@
 
 - exit status: 0 all hold, 1 a violation, 2 unusable input or harness failure, from make itself;
 - the config's `# inspector:` options apply (headroom.conf fails through `make check`);
+- a task one frame too small for its depth (budget.conf) fails with stack.budget before QEMU;
 - the gate's dump is a sparse ELF core at any RAM size (1G, 5G): small, and GDB opens it;
 - a sparse core that lacks a stack the record names: skipped with a reason, never "ok";
 - JUnit valid against tests/gate/junit.xsd and JSON valid, on exit 1 and on exit 2, whatever
@@ -90,6 +91,30 @@ def t_check_small_kernel_stack():
     assert "%s:2: kernel stack size 16 is under 2048 bytes, what the kernel needs" % conf in err, err
     assert not glob.glob(os.path.join(build, "dump.*")) and not os.path.exists(os.path.join(build, "kernel.elf")), \
         "a kernel was built or booted"
+
+
+def t_check_budget_before_qemu():
+    """budget.conf's task is one frame too small for its depth: make check exits 1 with
+    stack.budget naming the chain that needs the bytes, and QEMU never starts (no dump)."""
+    conf = "examples/violations/budget.conf"
+    build = os.path.join(ROOT, "build", "ex", "budget")
+    if os.path.exists(os.path.join(build, "dump.elf")):
+        os.unlink(os.path.join(build, "dump.elf"))
+    rc, out, err, _ = make("check", conf)
+    assert rc == 1, "make check on budget.conf: exit %d\n%s%s" % (rc, out[-600:], err[-600:])
+    want = ("stack.budget: task 2 'tight': expected at least 2680 bytes: static worst case 2672 + 8 "
+            "(lo word), found 2624 bytes, 56 short, for the chain task_main 64, task_dive 64 x40, "
+            "task_at_depth 32, task_misbehave 16")
+    assert want in out.splitlines(), out[-1500:]
+    assert not os.path.exists(os.path.join(build, "dump.elf")), "a dump was taken: QEMU ran"
+    assert "kernel.elf: 5 stacks, 1 over budget, 0 unbounded" in out, out[-300:]
+    # The same gate with JSON asked for: the budget's own document, valid against the schema.
+    rc, out, err, _ = make("check", conf, "CHECK_FLAGS=--format=json")
+    rep = valid_json(out.encode())
+    assert rc == 1 and rep["summary"] == {"stacks": 5, "over_budget": 1, "unbounded": 0, "verdict": "fail"}, out
+    import jsonschema
+    with open(os.path.join(ROOT, "docs", "inspector.schema.json")) as f:
+        jsonschema.validate(rep, json.load(f))
 
 
 def t_check_headroom_option():
@@ -257,6 +282,7 @@ CASES = [
     ("make check: 1 on a lone task that overflows (tight.conf)", t_check_lone_overflow),
     ("make check: 2 on a kernel stack under the kernel's need, naming FILE:LINE", t_check_small_kernel_stack),
     ("make check: the config's inspector options (headroom.conf)", t_check_headroom_option),
+    ("make check: a stack one frame too small stops before QEMU with stack.budget", t_check_budget_before_qemu),
     ("make check: 2 on bad input, with QEMU's message", t_check_bad_input),
     ("make demo: the same statuses", t_demo_statuses),
     ("make debug: QEMU's error and exit 2 on a bad QEMU_MEM", t_debug_bad_mem),

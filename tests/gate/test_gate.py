@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """test_gate.py: the CI gate on every example config, as `make check` runs it.
 
-Each good example (examples/*.conf) must pass: boot, sparse ELF core at the ready line (as `make
-check` dumps), `inspector check --elf` exits 0. Each broken one (examples/violations/*.conf) must fail with exit status 1 and
+Each good example (examples/*.conf) must pass: the stack budget before boot, boot, sparse ELF
+core at the ready line (as `make check` dumps), `inspector check --elf` exits 0. Each broken one (examples/violations/*.conf) must fail with exit status 1 and
 exactly the ids its `# expect:` line names. For the default config, a full ELF core and the raw
 dump of the same moment must give the same verdict and the same diagram.
 --large runs the 4 GiB example only (full-size dumps: `make test-large`). Other arguments are
@@ -26,11 +26,24 @@ LARGE = {"ram-4g"}
 FULL = "--large" in sys.argv   # `make test-large`: full-size dumps, as crash-dump users take them
 
 
+def budget(kernel):
+    """`inspector budget --format json` on the kernel, as `make check` runs it before QEMU."""
+    r = subprocess.run([INSPECTOR, "budget", kernel, "--format", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    assert r.returncode in (0, 1), "inspector budget: exit %d: %s" % (r.returncode, r.stderr)
+    return r.returncode, json.loads(r.stdout)
+
+
 def gate(conf, raw=False):
-    """Boot, dump, check; returns (exit status, JSON report, build dir)."""
+    """Budget, boot, dump, check, as `make check`; returns (exit status, JSON report, build dir).
+    A kernel over its stack budget stops before QEMU (unless its config says `# budget: boot`):
+    the report is then stack.budget's alone."""
     d = kbuild.directives(conf)
     kernel = kbuild.kernel(conf)
     out = os.path.dirname(kernel)
+    rc, plan = budget(kernel)
+    if rc == 1 and d.get("budget") != ["boot"]:
+        return 1, {"checks": [{"id": "stack.budget", "status": "fail"}], "budget": plan}, out
     elf, bin_ = os.path.join(out, "dump.elf"), os.path.join(out, "dump.bin")
     with kqemu.Qemu(kernel, kbuild.qemu_mem(conf), console=os.path.join(out, "console.log")) as q:
         q.wait_ready(60)

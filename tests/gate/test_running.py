@@ -5,6 +5,9 @@
   instants after the ready line (QMP stop, dump, cont): each must pass `inspector check --elf`;
   most are sparse ELF cores, a few ELF cores (with the hart's registers, for hart.sp). Between
   the first and the last instant the heartbeat and every task's switch count must have grown.
+  At each instant the static stack analysis must be sound (every stack's static worst case at
+  least its high-water) and, for the tasks, precise (within PRECISION x the high-water: every
+  task has reached its configured depth by the ready line); the slack of each stack is printed.
 - Every violation case with a `# recorded: ID OWNER CAUSE FUNCTION` line: the record holds that
   fault (invariant id, owner, mcause or `check`, and the function holding the faulting pc, from the
   kernel ELF's symbols; a field may list alternatives, a|b, or be *); with a `# survivors: NAME...` line, those tasks' switch counts grow
@@ -38,6 +41,7 @@ INSTANTS = 20          # per good example (the issue asks for 20 or more)
 CORES = 2              # of which ELF cores, on examples of at most CORE_MAX_MEM
 CORE_MAX_MEM = 128 << 20
 LARGE = {"ram-4g"}
+PRECISION = 2.0        # a task's static worst case at most this many times its high-water
 
 
 def record(dump):
@@ -108,6 +112,23 @@ def check(dump, kernel, extra=()):
     return r.returncode, r.stdout
 
 
+def static_vs_paint(dump, kernel, slack):
+    """Soundness (static bound >= high-water, every stack) and the tasks' precision, from
+    `inspector stacks --elf --format json`; keeps each stack's worst slack (bound / high-water)."""
+    r = subprocess.run([INSPECTOR, "stacks", dump, "--elf", kernel, "--format", "json"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, "inspector stacks: exit %d: %s" % (r.returncode, r.stderr.strip())
+    for s in json.loads(r.stdout)["stacks"]:
+        bound, hw = s["static_bound"], s["high_water"]
+        assert s["static"] == "bounded" and bound is not None and hw, "%s: %s" % (s["owner"], s)
+        assert bound >= hw, "%s: high-water %d above the static worst case %d: unsound" % (
+            s["owner"], hw, bound)
+        if s["id"]:
+            assert bound <= PRECISION * hw, "%s: static worst case %d is more than %gx its high-water %d" % (
+                s["owner"], bound, PRECISION, hw)
+        slack[s["owner"]] = max(slack.get(s["owner"], 0), bound / hw)
+
+
 def mem_bytes(mem):
     return int(mem[:-1]) << {"K": 10, "M": 20, "G": 30}[mem[-1]]
 
@@ -119,6 +140,7 @@ def good_at_random_instants(conf, rng):
     raw, core = os.path.join(OUT, name + ".bin"), os.path.join(OUT, name + ".core")
     cores = set(rng.sample(range(INSTANTS), CORES)) if mem_bytes(mem) <= CORE_MAX_MEM else set()
     first = last = None
+    slack = {}
     with kqemu.Qemu(kernel, mem, console=os.path.join(OUT, name + ".console")) as q:
         q.wait_ready(60)
         for i in range(INSTANTS):
@@ -127,6 +149,7 @@ def good_at_random_instants(conf, rng):
                 q.dump(elf=core)
                 q.qmp("cont")
                 rc, out = check(core, kernel)
+                static_vs_paint(core, kernel, slack)
                 os.unlink(core)
             else:
                 q.dump_sparse(raw)
@@ -136,6 +159,7 @@ def good_at_random_instants(conf, rng):
                 # What the kernel programs for a task (docs/pmp.md): the locked lo entry, the
                 # stack's TOR pair, the task code (one NAPOT entry, or a TOR pair).
                 assert rec["pmp_entries"] in ("4", "5"), "pmp_entries %s" % rec["pmp_entries"]
+                static_vs_paint(raw, kernel, slack)
                 state = (heartbeat(raw), tasks_of(rec))
                 first = first or state
                 last = state
@@ -146,6 +170,9 @@ def good_at_random_instants(conf, rng):
     assert last[0] > first[0], "the heartbeat did not move: %d, %d" % (first[0], last[0])
     stuck = [t for t in first[1] if last[1][t] <= first[1][t]]
     assert not stuck, "tasks that never switched between the first and last instant: %s" % stuck
+    tasks = [v for k, v in slack.items() if k != "kernel stack"]
+    return "static / high-water: kernel stack %.2f, tasks %.2f-%.2f" % (
+        slack["kernel stack"], min(tasks), max(tasks))
 
 
 def violation_recorded(conf, rng):
@@ -211,8 +238,8 @@ def main():
     passed = failed = 0
     for title, fn, conf in cases:
         try:
-            fn(conf, rng)
-            print("ok   %s" % title)
+            note = fn(conf, rng)
+            print("ok   %s%s" % (title, " (%s)" % note if note else ""))
             passed += 1
         except (AssertionError, OSError, RuntimeError, KeyError, ValueError, kqemu.QemuError) as e:
             print("FAIL %s: %s" % (title, e))

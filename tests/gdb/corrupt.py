@@ -13,6 +13,7 @@ import struct
 import zlib
 
 # (record field, "set" | "add" | "xor", value) | ("lo-word", stack index, value) | ("hart-sp", "boot")
+# | ("stack-word", stack index, offset from lo, value): stack 0 the kernel's, n task n
 CASES = [
     ("magic", ["record.magic"], [("magic", "xor", 1)], False),
     ("version", ["record.version"], [("version", "set", 99)], False),
@@ -29,6 +30,9 @@ CASES = [
     # Every task's: the one running at the instant of a live case has a stale saved sp, not judged.
     ("saved-sp", ["stack.sp"], [("tasks[%d].saved_sp" % i, "add", 8) for i in range(3)], True),
     ("hart-sp", ["hart.sp"], [("hart-sp", "boot")], False),
+    # A word written far below the deepest task 1's code can reach (not its lo word, nor the one
+    # above it): its high-water exceeds its static worst case, which the analysis did not see.
+    ("deep-write", ["stack.bound"], [("stack-word", 1, 16, 0x1234)], False),
 ]
 
 # The scalar fields an edit may name, with their width (struct layout_record).
@@ -117,10 +121,11 @@ def apply(core, case, offsets, C):
     _name, _ids, edits, sealed = case
     rec_off = published_copy(core, C, offsets)
     for e in edits:
-        if e[0] == "lo-word":
+        if e[0] in ("lo-word", "stack-word"):
             stack = "kstack.lo" if e[1] == 0 else "tasks[%d].stack.lo" % (e[1] - 1)
             lo, = struct.unpack_from("<Q", core, rec_off + field_offset(offsets, stack))
-            struct.pack_into("<Q", core, file_offset(core, lo), e[2])
+            at, value = (lo, e[2]) if e[0] == "lo-word" else (lo + e[2], e[3])
+            struct.pack_into("<Q", core, file_offset(core, at), value)
             continue
         if e[0] == "hart-sp":
             boot_hi, = struct.unpack_from("<Q", core, rec_off + offsets["boot_stack.hi"])
@@ -145,9 +150,10 @@ def gdb_commands(case):
     debug info). No reseal: live, record.checksum breaks as well, for the inspector and GDB alike."""
     out = []
     for e in case[2]:
-        if e[0] == "lo-word":
+        if e[0] in ("lo-word", "stack-word"):
             stack = PUBLISHED + (".kstack" if e[1] == 0 else ".tasks[%d].stack" % (e[1] - 1))
-            out.append("set var *(unsigned long *)%s.lo = %d" % (stack, e[2]))
+            off, value = (0, e[2]) if e[0] == "lo-word" else (e[2], e[3])
+            out.append("set var *(unsigned long *)(%s.lo + %d) = %d" % (stack, off, value))
         elif e[0] == "hart-sp":
             out.append("set var $sp = %s.boot_stack.hi - 0x100" % PUBLISHED)
         else:

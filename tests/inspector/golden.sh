@@ -42,6 +42,11 @@ golden overflow-json 1 check "$dir/overflow.core" --format json
 golden overflow-junit 1 check "$dir/overflow.core" --format junit
 golden overflow-svg 0 diagram "$dir/overflow.core" --format svg
 golden overflow-record-json 0 record "$dir/overflow.core" --format json
+budget="--su-dir $dir/obj --stacks $dir/stacks.budget"
+golden budget 0 budget "$dir/kernel.elf" $budget
+golden budget-json 0 budget "$dir/kernel.elf" $budget --format json
+golden stacks-budget 0 stacks "$dir/good.core" --elf "$dir/kernel.elf" $budget
+golden diagram-budget 0 diagram "$dir/good.core" --elf "$dir/kernel.elf" $budget
 
 if [ "$fails" -ne 0 ]; then
 	echo "golden: $fails failed"; exit 1

@@ -154,7 +154,8 @@ def make_dump(conf, outside):
     d = os.path.join(outside, name)
     os.makedirs(d)
     kernel = os.path.join(d, "kernel.elf")
-    shutil.copy(kbuild.kernel(conf), kernel)
+    built = kbuild.kernel(conf)
+    shutil.copy(built, kernel)
     with kqemu.Qemu(kernel, kbuild.qemu_mem(conf)) as q:
         q.wait_ready(60)
         q.dump(elf=os.path.join(d, "dump.elf"))
@@ -163,6 +164,7 @@ def make_dump(conf, outside):
             q.wait_ready(60)
             q.dump_sparse(os.path.join(d, "dump.bin"))
     return {"name": name, "dir": d, "kernel": kernel, "core": os.path.join(d, "dump.elf"),
+            "objs": os.path.join(os.path.dirname(built), "obj"),   # its .su and .ci, in the tree
             "expect": sorted(kbuild.directives(conf).get("expect", []))}
 
 
@@ -306,7 +308,10 @@ def test_schema(inspector, schema_path, dumps, outside):
             ("check, good raw", ["check", os.path.join(good["dir"], "dump.bin")]),
             ("check, --min-headroom 99 (violations)", ["check", good["core"], "--min-headroom", "99"]),
             ("stacks, good core", ["stacks", good["core"]]),
-            ("stacks, good raw", ["stacks", os.path.join(good["dir"], "dump.bin")])]
+            ("stacks, good raw", ["stacks", os.path.join(good["dir"], "dump.bin")]),
+            ("stacks, good core, --elf (static bounds)", ["stacks", good["core"], "--elf", good["kernel"],
+                                                          "--su-dir", good["objs"]]),
+            ("budget, good kernel", ["budget", good["kernel"], "--su-dir", good["objs"]])]
     for d in dumps[1:]:
         runs.append(("check, %s core, --elf" % d["name"], ["check", d["core"], "--elf", d["kernel"]]))
         runs.append(("stacks, %s core" % d["name"], ["stacks", d["core"]]))
@@ -332,14 +337,14 @@ def test_schema(inspector, schema_path, dumps, outside):
              r.returncode == 2 and not errors, errors[:3])
     else:
         print("note schema: this inspector writes no JSON on exit 2 (error_output unused)")
-    error_doc = {"schema": "klayout-inspector/2", "dump": "x", "error": "inspector: 'x': cannot open",
+    error_doc = {"schema": "klayout-inspector/3", "dump": "x", "error": "inspector: 'x': cannot open",
                  "checks": [], "summary": {"checks": 0, "violations": 0, "verdict": "error"}}
     R.ok("schema: an error report validates, and refuses checks in it",
          tight.is_valid(error_doc) and not loose.is_valid(dict(error_doc, checks=check["checks"])))
     R.ok("schema: the violation cases are among them",
          any(o.get("summary", {}).get("verdict") == "fail" for o in outputs))
     broken = {
-        "another schema version": lambda o: o.update(schema="klayout-inspector/3"),
+        "another schema version": lambda o: o.update(schema="klayout-inspector/2"),
         "an address as a number": lambda o: o["ram"].update(lo=0x80000000),
         "no summary": lambda o: o.pop("summary"),
         "verdict pass with violations": lambda o: o["summary"].update(violations=3, verdict="pass"),
@@ -424,8 +429,8 @@ t inspector check --m
 """ % (comp, os.path.join(stage + PREFIX, "bin"))
     r = run(["bash", "-c", script], outside)
     lines = r.stdout.splitlines() + ["", "", ""]
-    R.ok("bash completion: the commands", lines[0].split() == ["check", "diagram", "stacks", "record",
-                                                               "sections", "gdbcore"], r.stdout + r.stderr)
+    R.ok("bash completion: the commands", lines[0].split() == ["check", "diagram", "stacks", "budget",
+                                                               "record", "sections", "gdbcore"], r.stdout + r.stderr)
     R.ok("bash completion: diagram --format gives text svg html", lines[1].split() == ["text", "svg", "html"],
          r.stdout)
     R.ok("bash completion: check --m gives --min-headroom=", lines[2].split() == ["--min-headroom="],

@@ -211,6 +211,25 @@ def overlap(real, path):
     set_phdr(path, PT_LOAD, "p_paddr", real.ram_base + 0x1000, nth=0)
 
 
+def objs(edit=None):
+    """A copy of the real kernel's .su/.ci directory at path, edit(dir) applied to it."""
+    def make(real, path):
+        shutil.copytree(os.path.join(os.path.dirname(real.kernel), "obj"), path,
+                        ignore=lambda d, names: [n for n in names if n.endswith((".o", ".d"))])
+        if edit:
+            edit(path)
+    return make
+
+
+def rewrite(rel, fn):
+    def edit(d):
+        with open(os.path.join(d, rel)) as f:
+            text = f.read()
+        with open(os.path.join(d, rel), "w") as f:
+            f.write(fn(text))
+    return edit
+
+
 # (name, maker, dump-or-None, command template, expected exit, message substring or None)
 # In the command, {f} is the broken file, {core} the good core, {kernel} the good kernel ELF.
 CHECK = "check {f}"
@@ -308,6 +327,28 @@ CASES = [
     ("--base not a number", None, "check {core} --base 0x8000zz", 64, None),
     ("--elf on record", None, "record {core} --elf {kernel}", 64, None),
     ("--elf empty", None, "check {core} --elf ''", 2, "cannot open"),
+    # the static stack analysis's inputs: the .su/.ci directory, the stack table
+    ("budget: --su-dir missing", None, "budget {kernel} --su-dir {dir}/no-such", 2,
+     "cannot open: No such file or directory"),
+    ("budget: a .ci without its .su", objs(lambda d: os.unlink(os.path.join(d, "kernel", "task.c.su"))),
+     "budget {kernel} --su-dir {dir}/input", 2, "task.c.ci': no '"),
+    ("budget: a .su line cut short", objs(rewrite("kernel/task.c.su", lambda t: t.replace("\t", " ", 1))),
+     "budget {kernel} --su-dir {dir}/input", 2, "task.c.su': line 1: not a stack usage line"),
+    ("budget: a .ci frame the .su does not say", objs(rewrite("kernel/ucode.c.ci", lambda t: t.replace(
+        "64 bytes (static)", "48 bytes (static)", 1))), "budget {kernel} --su-dir {dir}/input", 2,
+     "-byte frame, '"),
+    ("budget: a .ci cut in half", objs(rewrite("kernel/main.c.ci", lambda t: t[:len(t) // 2])),
+     "budget {kernel} --su-dir {dir}/input", 2, "main.c.ci'"),
+    ("budget: a .su of binary data", objs(rewrite("kernel/main.c.su", lambda t: t + "\0")),
+     "budget {kernel} --su-dir {dir}/input", 2, "binary data"),
+    ("check --elf: a broken --su-dir", objs(lambda d: os.unlink(os.path.join(d, "kernel", "main.c.ci"))),
+     "check {core} --elf {kernel} --su-dir {dir}/input", 2, "main.c.su': no .ci beside it"),
+    ("budget: a stack table without entries", text("stack x size 4096\n"), "budget {kernel} --stacks {f}", 2,
+     "line 1: stack needs an `entry FUNCTION`"),
+    ("budget: a stack table naming a function the kernel lacks", text("stack x size 4096 entry nowhere\n"),
+     "budget {kernel} --stacks {f}", 2, "line 1: entry: no function 'nowhere' in the kernel"),
+    ("budget: a stack table that is a FIFO", fifo, "budget {kernel} --stacks {f}", 2, "a FIFO or pipe"),
+    ("budget: a dump, not a kernel ELF", None, "budget {core}", 2, "not an executable"),
 ]
 
 # Configs: confgen exits 2 with FILE:LINE or 'FILE': message.

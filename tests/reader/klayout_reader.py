@@ -5,7 +5,9 @@
 
 It shares no code with the C inspector: it decodes the layout record at RECORD_ADDR by the
 offsets of docs/layout-record.md and evaluates the invariants itself, so tests/reader/
-test_reader.py can hold the two readers against each other. DUMP is a QEMU ELF core
+test_reader.py can hold the two readers against each other. stack.budget and stack.bound come
+from its own static stack analysis (klayout_budget.py: binutils' disassembly, the .su/.ci files,
+activations counted one by one). DUMP is a QEMU ELF core
 (dump-guest-memory: PT_LOAD p_paddr, NT_PRSTATUS) or a raw RAM image (pmemsave) at --base;
 the format is read from the content. Output, one JSON object on stdout:
 
@@ -25,6 +27,8 @@ import zlib
 
 from elftools.elf.elffile import ELFFile
 from elftools.common.exceptions import ELFError
+
+import klayout_budget  # noqa: E402  (beside this file: the reader's own static stack analysis)
 
 # ---- constants, as include/memlayout.h and include/layout_record.h define them --------------------
 RAM_BASE = 0x80000000
@@ -51,7 +55,8 @@ INVARIANTS = [
     "record.magic", "record.version", "record.size", "record.checksum", "record.generation",
     "layout.ram", "layout.order", "layout.kstack-top", "layout.chain", "layout.available",
     "image.untouched", "stack.lo-excluded", "stack.overflow", "stack.sp", "stack.headroom",
-    "stack.refused", "task.access", "hart.sp", "elf.build-id", "elf.regions",
+    "stack.refused", "task.access", "hart.sp", "elf.build-id", "elf.regions", "stack.budget",
+    "stack.bound",
 ]
 
 # The region fields of the record (docs/layout-record.md, "Regions"): offset, name as reported.
@@ -281,6 +286,7 @@ class Checker:
         self.check_stacks()
         self.check_hart()
         self.check_elf()
+        self.check_budget()
         self.kernel_violations()
 
     # record.*
@@ -441,10 +447,11 @@ class Checker:
             broken = s["lo_word"] != sentinel
             if broken:
                 self.fail("stack.lo-excluded", s["owner"], lo, hexa(sentinel), hexa(s["lo_word"]))
-            # Overflow: the saved sp went to or below lo, or lo was written and the word above it
-            # (the lowest usable one, painted at allocation) was used too.
-            # An sp below lo but in the image or the record is foreign (stack.sp), not an overflow.
-            if r["record"][1] <= sp <= lo:
+            # Overflow: the saved sp went below lo (docs/inspector.md; at lo exactly, the frame
+            # begins on the excluded word: stack.lo-excluded and stack.sp say so), or lo was
+            # written and the word above it (the lowest usable one, painted at allocation) was used
+            # too. An sp below lo but in the image or the record is foreign (stack.sp), not an overflow.
+            if r["record"][1] <= sp < lo:
                 self.fail("stack.overflow", s["owner"], sp, "sp above %s" % hexa(lo), hexa(sp))
             elif broken and s["lo_next"] is not None and s["lo_next"] != r["paint"]:
                 self.fail("stack.overflow", s["owner"], lo + 8, hexa(r["paint"]), hexa(s["lo_next"]))
@@ -527,6 +534,38 @@ class Checker:
                     hexa(self.k.symbols[sym]) if sym in self.k.symbols else "absent", sym),
                     hexa(r[field][at]))
         self.passed("elf.regions")
+
+    # stack.budget, stack.bound: the reader's own analysis (klayout_budget.py) of the ELF
+    def check_budget(self):
+        if not self.k:
+            for inv in ("stack.budget", "stack.bound"):
+                self.skip(inv, "no --elf given")
+            return
+        try:
+            stacks = klayout_budget.Budget(self.k).stacks(self.r)
+        except klayout_budget.NoBudget as e:
+            for inv in ("stack.budget", "stack.bound"):
+                self.skip(inv, str(e))
+            return
+        for s in stacks:
+            if s["bound"] is None or s["size"] < s["bound"] + s["reserve"]:
+                self.fail("stack.budget", s["name"], 0, "a size of its static worst case and more",
+                          "%d bytes, worst case %s" % (s["size"], s["bound"]))
+        self.passed("stack.budget")
+        judged = 0
+        for s in stacks:
+            m = next((x for x in self.stacks if s["task"] is not None and x["id"] == s["task"]), None)
+            if m is None or s["bound"] is None or m["high_water"] is None:
+                continue
+            judged += 1
+            if m["high_water"] > s["bound"]:
+                lo, hi = m["range"]
+                self.fail("stack.bound", m["owner"], hi - m["high_water"], "high-water <= %d" % s["bound"],
+                          "high-water %d" % m["high_water"])
+        if judged:
+            self.passed("stack.bound")
+        else:
+            self.skip("stack.bound", "no stack with a static worst case and its paint")
 
     def kernel_violations(self):
         for v in self.r["violations"]:

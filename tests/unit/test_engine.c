@@ -64,6 +64,33 @@ static struct kl_session *open_dump(struct target *t)
 	return s;
 }
 
+/*
+ * A static stack analysis for the fixture's stacks, as a kernel ELF and its .su/.ci would give
+ * it: the kernel stack's worst case 0x500 (the paint shows 0x400 used), each task 64 bytes plus
+ * 400 a level of its depth (alpha 4, beta 5, gamma 6: the paint shows less).
+ */
+static struct kl_budget *fixture_budget(void)
+{
+	static const char su[] = "k.c:1:6:kmain\t1280\tstatic\nk.c:5:6:task_main\t64\tstatic\n"
+				 "k.c:9:13:task_dive\t400\tstatic\n";
+	static const char ci[] = "graph: { title: \"k.c\"\n"
+		"node: { title: \"kmain\" label: \"kmain\\nk.c:1:6\\n1280 bytes (static)\\n0 dynamic objects\" }\n"
+		"node: { title: \"task_main\" label: \"task_main\\nk.c:5:6\\n64 bytes (static)\\n0 dynamic objects\" }\n"
+		"node: { title: \"k.c:task_dive\" label: \"task_dive\\nk.c:9:13\\n400 bytes (static)\\n0 dynamic objects\" }\n"
+		"edge: { sourcename: \"task_main\" targetname: \"k.c:task_dive\" label: \"k.c:6:2\" }\n"
+		"edge: { sourcename: \"k.c:task_dive\" targetname: \"k.c:task_dive\" label: \"k.c:10:2\" }\n}\n";
+	static const char decl[] = "stack kernel record kernel entry kmain\n"
+				   "stack task record task entry task_main recursion task_dive depth\n";
+	struct bg_graph *g = bg_new();
+	assert_non_null(g);
+	assert_int_equal(bg_read_unit(g, "k.c.su", su, strlen(su), "k.c.ci", ci, strlen(ci)), 0);
+	assert_int_equal(bg_read_decl(g, "k.budget", NULL, decl, strlen(decl)), 0);
+	assert_int_equal(bg_finish(g), 0);
+	struct kl_budget *b = kl_budget_of(g);
+	assert_non_null(b);
+	return b;
+}
+
 static const struct violation *first_of(const struct report *rep, const char *id)
 {
 	for (size_t i = 0; i < rep->nv; i++)
@@ -94,7 +121,8 @@ static void good_layout_holds(void **state)
 	assert_int_equal(report_violations(rep), 0);
 	for (unsigned i = 0; i < LR_INV_COUNT; i++) {
 		const char *id = invariant_id(i);
-		int skipped = !strcmp(id, "stack.headroom") || !strncmp(id, "elf.", 4);
+		int skipped = !strcmp(id, "stack.headroom") || !strncmp(id, "elf.", 4) ||
+			      !strcmp(id, "stack.budget") || !strcmp(id, "stack.bound");
 		assert_int_equal(rep->status[i], skipped ? CHECK_SKIP : CHECK_PASS);
 	}
 	assert_string_equal(rep->skip_reason[inv_of("elf.build-id")], "no --elf given");
@@ -119,6 +147,10 @@ static void kstack_low(struct target *t) { t->f.rec->kstack.hi -= 0x10; fx_seal(
 static void chain_link(struct target *t) { task(t, 2)->stack.hi += 0x10; fx_seal(&t->f); }
 static void available_off(struct target *t) { t->f.rec->available -= 0x1000; fx_seal(&t->f); }
 static void text_written(struct target *t) { *fx_phys(&t->f, RAM_BASE + 0x123) ^= 0xff; }
+/* beta recurses 20 levels deep now: 64 + 20 * 400 bytes in a 4 KiB stack. */
+static void too_deep(struct target *t) { task(t, 2)->depth = 20; fx_seal(&t->f); }
+/* Something wrote beta's stack far below what its code can reach. */
+static void written_deep(struct target *t) { fx_put64(&t->f, task(t, 2)->stack.lo + 16, 0x1234); }
 static void sentinel_gone(struct target *t) { fx_put64(&t->f, FX_KSTACK_LO, 0); }
 static void sp_misaligned(struct target *t) { task(t, 1)->saved_sp -= 8; fx_seal(&t->f); }
 
@@ -159,6 +191,11 @@ static const struct breakage breakages[] = {
 	{ "stack.sp", "task 1 'alpha'", sp_misaligned, NULL, NULL },
 	{ "stack.refused", "task 2 'beta'", kernel_refused, "0x0000000000000001",
 	  "0x0000000000000002" },
+	{ "stack.budget", "task 2 'beta'", too_deep, "at least 8072 bytes: static worst case 8064 + 8 (lo word)",
+	  "4096 bytes, 3976 short, for the chain task_main 64, task_dive 400 x20" },
+	{ "stack.bound", "task 2 'beta'", written_deep,
+	  "high-water at most 2064, the static worst case: task_main 64, task_dive 400 x5",
+	  "high-water 4080: 2016 bytes used by code the analysis did not see" },
 };
 
 static void each_invariant_breaks(void **state)
@@ -170,6 +207,7 @@ static void each_invariant_breaks(void **state)
 		fx_init_memory(&fresh.f);
 		b->apply(&fresh);
 		struct kl_session *s = open_dump(&fresh);
+		kl_set_budget(s, fixture_budget());
 		const struct report *rep = kl_check(s, -1);
 		const struct violation *v = first_of(rep, b->id);
 		if (!v)
@@ -184,6 +222,32 @@ static void each_invariant_breaks(void **state)
 		fx_free(&fresh.f);
 	}
 	(void)t;
+}
+
+/* The analysis beside the paint: each stack's static worst case, and both rules holding. */
+static void budget_beside_the_paint(void **state)
+{
+	struct target *t = *state;
+	struct kl_session *s = open_dump(t);
+	const struct stack_info *stacks;
+	kl_set_budget(s, fixture_budget());
+	const struct report *rep = kl_check(s, -1);
+	assert_int_equal(report_violations(rep), 0);
+	assert_int_equal(rep->status[inv_of("stack.budget")], CHECK_PASS);
+	assert_int_equal(rep->status[inv_of("stack.bound")], CHECK_PASS);
+	assert_int_equal(kl_stacks(s, &stacks), 4);
+	assert_true(stacks[0].have_static && stacks[0].static_bounded);
+	assert_int_equal(stacks[0].static_bound, 1280);
+	assert_int_equal(stacks[2].static_bound, 64 + 5 * 400);
+	assert_int_equal(stacks[2].static_needed, 64 + 5 * 400 + 8);
+	assert_true(stacks[2].high_water <= stacks[2].static_bound);
+	kl_close(s);
+	/* Without an analysis both are skipped, saying why. */
+	s = open_dump(t);
+	rep = kl_check(s, -1);
+	assert_int_equal(rep->status[inv_of("stack.budget")], CHECK_SKIP);
+	assert_string_equal(rep->skip_reason[inv_of("stack.bound")], "no --elf given");
+	kl_close(s);
 }
 
 static void untrusted_header_skips_the_rest(void **state)
@@ -592,6 +656,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(good_layout_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(each_invariant_breaks, setup, teardown),
+		cmocka_unit_test_setup_teardown(budget_beside_the_paint, setup, teardown),
 		cmocka_unit_test_setup_teardown(untrusted_header_skips_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown(headroom_on_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(hart_sp_from_the_target, setup, teardown),

@@ -139,7 +139,7 @@ static const struct bound bounds[] = {
 	{ "headroom exactly at the minimum", nothing, RAW, "--min-headroom 81", 0, NULL, NULL },
 	{ "headroom one below the minimum", nothing, RAW, "--min-headroom 82", 1,
 	  "stack.headroom: task 1 'alpha'", NULL },
-	{ "the last invariant id", last_known_id, RAW, "", 1, "elf.regions: kernel", "record.version: " },
+	{ "the last invariant id", last_known_id, RAW, "", 1, "stack.bound: kernel", "record.version: " },
 	{ "the first id past the table", first_unknown_id, RAW, "", 1, "record.version: kernel", NULL },
 	{ "violation_count at violation_max", all_kept, RAW, "", 1, "stack.refused", " 1 dropped" },
 	/* The same ID one byte shorter or longer: not another build (exit 2) but a record whose

@@ -21,7 +21,8 @@ struct breakage {
 	const char *id;           /* the exact invariant id expected */
 	void (*apply)(struct fixture *f);
 	enum dump_kind kind;
-	const char *args;         /* extra options; "%E" stands for the fixture's kernel ELF */
+	const char *args;         /* extra options; "%E" stands for the fixture's kernel ELF, "%B" for
+				   * the static stack analysis's inputs (--su-dir, --stacks) */
 	const char *also;         /* a further substring the output must hold, or NULL */
 };
 
@@ -100,6 +101,11 @@ static void regions_moved(struct fixture *f)
 	fx_seal(f);
 }
 
+/* beta recurses 20 levels deep: 64 + 20 * 400 bytes, more than its 4 KiB (fx_write_budget). */
+static void too_deep(struct fixture *f) { task(f, 2)->depth = 20; fx_seal(f); }
+/* Something wrote beta's stack far below the deepest its code reaches. */
+static void written_deep(struct fixture *f) { fx_put64(f, task(f, 2)->stack.lo + 16, 0x1234); }
+
 static const struct breakage cases[] = {
 	{ "record.magic", bad_magic, RAW, "", "record.checksum: skipped: the record header is not trusted" },
 	{ "record.version", bad_version, RAW, "", NULL },
@@ -123,17 +129,29 @@ static const struct breakage cases[] = {
 	{ "elf.build-id", no_build_id, CORE, "--elf %E", NULL },
 	{ "elf.regions", regions_moved, RAW, "--elf %E", "boot_stack" },
 	{ "elf.regions", task_code_moved, RAW, "--elf %E", "elf.regions: task code: at 0x0000000080104000" },
+	{ "stack.budget", too_deep, CORE, "--elf %E %B",
+	  "stack.budget: task 2 'beta': at 0x00000000803f9000: expected at least 8072 bytes: static worst case "
+	  "8064 + 8 (lo word), found 4096 bytes, 3976 short, for the chain task_main 64, task_dive 400 x20" },
+	{ "stack.bound", written_deep, RAW, "--elf %E %B", "stack.bound: task 2 'beta': at 0x00000000803f9010: "
+	  "expected high-water at most 2064, the static worst case: task_main 64, task_dive 400 x5" },
 };
 
 /* Writes the dump of the given kind (and the kernel ELF), runs check, returns the exit code. */
 static int run_check(struct fixture *f, enum dump_kind kind, const char *args)
 {
-	char dump[160], kelf[160], extra[400];
+	char dump[160], kelf[160], extra[1200];
 	snprintf(dump, sizeof dump, "%s", fx_file(f, kind == RAW ? "dump.bin" : "dump.core"));
 	snprintf(kelf, sizeof kelf, "%s", fx_file(f, "kernel.elf"));
 	assert_int_equal(kind == RAW ? fx_write_raw(f, dump, 0) : fx_write_core(f, dump), 0);
-	const char *e = strstr(args, "%E");
-	if (e)
+	char budget[400];
+	snprintf(budget, sizeof budget, "--su-dir %s/obj --stacks %s/stacks.budget", f->dir, f->dir);
+	const char *e = strstr(args, "%E"), *b = strstr(args, "%B");
+	if (b)
+		assert_int_equal(fx_write_budget(f, f->dir), 0);
+	if (e && b)
+		snprintf(extra, sizeof extra, "%.*s%s%.*s%s%s", (int)(e - args), args, kelf, (int)(b - e - 2), e + 2,
+			 budget, b + 2);
+	else if (e)
 		snprintf(extra, sizeof extra, "%.*s%s%s", (int)(e - args), args, kelf, e + 2);
 	else
 		snprintf(extra, sizeof extra, "%s", args);
@@ -189,6 +207,7 @@ static void good_dumps_pass(void **state)
 		{ RAW, "", "16 checks, 0 violations" },
 		{ CORE, "", "17 checks, 0 violations" },
 		{ CORE, "--elf %E --min-headroom 50 -v", "20 checks, 0 violations" },
+		{ CORE, "--elf %E %B -v", "stack.bound: ok: no stack's high-water exceeds its static worst case" },
 		{ RAW, "--format json", "\"verdict\": \"pass\"" },
 		{ CORE, "--format junit --elf %E", "failures=\"0\"" },
 	};

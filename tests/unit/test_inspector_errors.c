@@ -306,7 +306,7 @@ static void missing_value_names_the_option(void **state)
 	assert_non_null(strstr(out, "inspector: --min-headroom requires a value\n"));
 	assert_int_equal(run_stderr("check a.bin -e"), 64);
 	assert_non_null(strstr(out, "inspector: --elf requires a value\n"));
-	assert_int_equal(run_stderr("stacks --elf k.elf a.bin"), 64);
+	assert_int_equal(run_stderr("sections --elf k.elf a.bin"), 64);
 	assert_non_null(strstr(out, "inspector: --elf is not an option of this command\n"));
 }
 

@@ -67,6 +67,9 @@ static void fx_image(struct fixture *f, struct layout_record *r)
 		*fx_phys(f, a) = (uint8_t)(x >> 16);
 	}
 	fx_note(fx_phys(f, FX_NOTE));
+	static const uint32_t frame16[3] = { 0xff010113, 0x01010113, 0x00008067 };
+	for (int i = 0; i < FX_FUNCS; i++)
+		memcpy(fx_phys(f, FX_FUNC_AT(i)), frame16, sizeof frame16);
 	r->text = (struct lr_range){ FX_TEXT, FX_NOTE };
 	r->rodata = (struct lr_range){ FX_NOTE, FX_DATA };
 	r->data = (struct lr_range){ FX_DATA, FX_BSS };

@@ -16,6 +16,10 @@
 #define FX_KSTACK_LO  (FX_RAM_END - 0x4000)
 #define FX_BUILD_ID_LEN 20
 #define FX_TASK_CODE_PC (RECORD_ADDR + RECORD_SIZE + 0x40) /* inside the fixture's task code */
+/* Three functions in the fixture's text, each `addi sp, sp, -16; addi sp, sp, 16; ret` (the
+ * kernel ELF's FUNC symbols kmain, task_main, task_dive): what the static stack analysis reads. */
+#define FX_FUNC_AT(i)   (RAM_BASE + 0x100 + 12 * (i))
+#define FX_FUNCS        3
 
 struct fixture {
 	uint8_t *ram;                /* FX_RAM_SIZE bytes at RAM_BASE */
@@ -52,6 +56,13 @@ int fx_write_core(struct fixture *f, const char *path);
 /* An ELF core holding only [lo, lo + size) of RAM (small fuzz seeds). */
 int fx_write_core_part(struct fixture *f, const char *path, uint64_t lo, uint64_t size);
 int fx_write_kelf(struct fixture *f, const char *path);
+/*
+ * The static stack analysis's inputs for the fixture's kernel ELF, in dir: obj/ with k.c.su and
+ * k.c.ci (kmain 1280 bytes; task_main 64 calling task_dive, 400 bytes a level) and stacks.budget
+ * (the kernel stack from kmain, each task from task_main to its depth; the config's sizes and
+ * depths, the fixture's). Returns 0.
+ */
+int fx_write_budget(struct fixture *f, const char *dir);
 /* Writes bytes as a file (for text files, empty files, cut copies). */
 int fx_write_bytes(const char *path, const void *bytes, size_t len);
 /* A little-endian ELF64 RISC-V header of the given type (ET_CORE, ET_EXEC); offsets left 0. */

@@ -5,6 +5,8 @@
  * fixture's RAM as it was at fx_init() time, so an untouched dump matches the ELF.
  */
 #include <elf.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +82,12 @@ int fx_write_kelf(struct fixture *f, const char *path)
 		{ "_record_start", r->record.lo }, { "_record_end", r->record.hi },
 		{ "_task_code_start", r->task_code.lo }, { "_task_code_end", r->task_code.hi },
 	};
+	static const char *const funcs[FX_FUNCS] = { "kmain", "task_main", "task_dive" };
 	enum { NSYMS = sizeof syms / sizeof syms[0] };
 	struct blob b = { 0 };
 	struct strtab shstr = { .len = 0 }, str = { .len = 0 };
 	Elf64_Shdr sh[S_COUNT];
-	Elf64_Sym sym[NSYMS + 1];
+	Elf64_Sym sym[NSYMS + FX_FUNCS + 1];
 	Elf64_Ehdr eh;
 
 	memset(sh, 0, sizeof sh);
@@ -106,6 +109,14 @@ int fx_write_kelf(struct fixture *f, const char *path)
 		sym[i + 1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE);
 		sym[i + 1].st_shndx = SHN_ABS;
 		sym[i + 1].st_value = syms[i].value;
+	}
+	for (int i = 0; i < FX_FUNCS; i++) {
+		Elf64_Sym *fs = &sym[NSYMS + 1 + i];
+		fs->st_name = str_add(&str, funcs[i]);
+		fs->st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+		fs->st_shndx = S_TEXT;
+		fs->st_value = FX_FUNC_AT(i);
+		fs->st_size = 12;
 	}
 	sh[S_SYMTAB] = (Elf64_Shdr){ .sh_type = SHT_SYMTAB, .sh_offset = blob_add(&b, sym, sizeof sym),
 				     .sh_size = sizeof sym, .sh_link = S_STRTAB, .sh_info = 1,
@@ -129,4 +140,33 @@ int fx_write_kelf(struct fixture *f, const char *path)
 	int rc = fx_write_bytes(path, b.bytes, b.len);
 	free(b.bytes);
 	return rc;
+}
+
+int fx_write_budget(struct fixture *f, const char *dir)
+{
+	static const char su[] = "k.c:1:6:kmain\t1280\tstatic\nk.c:5:6:task_main\t64\tstatic\n"
+				 "k.c:9:6:task_dive\t400\tstatic\n";
+	static const char ci[] = "graph: { title: \"k.c\"\n"
+		"node: { title: \"kmain\" label: \"kmain\\nk.c:1:6\\n1280 bytes (static)\\n0 dynamic objects\" }\n"
+		"node: { title: \"task_main\" label: \"task_main\\nk.c:5:6\\n64 bytes (static)\\n0 dynamic objects\" }\n"
+		"node: { title: \"task_dive\" label: \"task_dive\\nk.c:9:6\\n400 bytes (static)\\n0 dynamic objects\" }\n"
+		"edge: { sourcename: \"task_main\" targetname: \"task_dive\" label: \"k.c:6:2\" }\n"
+		"edge: { sourcename: \"task_dive\" targetname: \"task_dive\" label: \"k.c:10:2\" }\n}\n";
+	static const char table[] = "stack kernel record kernel entry kmain\n"
+				    "stack task record task entry task_main recursion task_dive depth\n"
+				    "config kernel 16384\nconfig task alpha 8192 4\nconfig task beta 4096 5\n"
+				    "config task gamma 16384 6\n";
+	char path[512];
+	(void)f;
+	snprintf(path, sizeof path, "%s/obj", dir);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof path, "%s/obj/k.c.su", dir);
+	if (fx_write_bytes(path, su, sizeof su - 1) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/obj/k.c.ci", dir);
+	if (fx_write_bytes(path, ci, sizeof ci - 1) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/stacks.budget", dir);
+	return fx_write_bytes(path, table, sizeof table - 1);
 }

@@ -4,6 +4,7 @@
  *   build/test_inspector_mkdump DIR  ->  DIR/good.bin (raw), DIR/good.core (ELF core),
  *                                        DIR/kernel.elf (the matching kernel ELF),
  *                                        DIR/overflow.core (task 2 overflowed: fx_overflow)
+ *                                        DIR/obj/, DIR/stacks.budget (its static stack analysis)
  *                                        DIR/corpus/seed.raw, seed.core (libFuzzer seeds:
  *                                        the record alone, from RECORD_ADDR - 256)
  */
@@ -22,7 +23,7 @@ static int write_all(struct fixture *f, const char *dir)
 	if (fx_write_core(f, path) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/kernel.elf", dir);
-	if (fx_write_kelf(f, path) != 0)
+	if (fx_write_kelf(f, path) != 0 || fx_write_budget(f, dir) != 0)
 		return -1;
 	/* tests/inspector/fuzz_dump.c reads raw inputs as starting at RECORD_ADDR - 256. */
 	const uint64_t lo = RECORD_ADDR - 256, size = 256 + sizeof(struct lr_area);
